@@ -1,0 +1,15 @@
+//! Polite crawling, extraction and crawl state for `notices`, and the
+//! parser of weekly digests.
+#![deny(missing_docs)]
+
+pub mod config;
+pub mod digest;
+pub mod error;
+pub mod sources;
+
+pub use error::{Error, Result};
+
+/// The sample digest the project ships (2020-05-15), the offline corpus.
+pub const SAMPLE_DIGEST: &str = include_str!("../data/digest-2020-05-15.txt");
+/// File name of [`SAMPLE_DIGEST`].
+pub const SAMPLE_DIGEST_NAME: &str = "digest-2020-05-15.txt";

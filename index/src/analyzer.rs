@@ -1,0 +1,436 @@
+//! The bilingual analyzer: one Tantivy tokenizer for Chinese and English.
+//!
+//! What it does, in order:
+//! 1. **NFKC** per character cluster, so `ＣＯＶＩＤ－１９` is `COVID-19` and
+//!    `［2020］` is `[2020]`; a table maps every normalised byte back to the
+//!    original text, so offsets always point into what the user wrote.
+//! 2. **Han runs** are segmented with jieba-rs (one dictionary per process,
+//!    in a `LazyLock`).
+//! 3. **Latin/digit runs** are lowercased; plain words are stemmed with the
+//!    English Snowball stemmer; codes joined by `-`, `.`, `/` or `_`
+//!    (`COVID-19`, `pre-IND`, `2020-05-13`) stay whole and are not stemmed;
+//!    a number followed by 号 also yields `62号`.
+//!
+//! ## Positions (why they are what they are)
+//! Search-mode segmenters emit overlapping sub-words (`一致`, `一致性`,
+//! `评价`) with consecutive positions, which breaks phrase queries and
+//! highlighting. Here a Han token's position is the **index of its first
+//! character** in the Han run (plus the running position), and a Latin
+//! token takes one position. At index time every dictionary word that
+//! occurs anywhere in a run is emitted (jieba's full mode) together with
+//! every single character, each at its own start position. At query time
+//! the query is cut precisely (no HMM), so each query word is either a
+//! dictionary word or a single character, at its start position. Hence
+//! any query that occurs as a substring of the text matches as a phrase,
+//! whatever way the text happened to be segmented around it, and `评价`
+//! finds `一致性评价` while `"一致性评价"` only matches the whole phrase.
+//!
+//! ```
+//! use index::analyzer::{analyze, Mode};
+//! let words: Vec<String> = analyze("ＣＯＶＩＤ－１９ trials", Mode::Query).into_iter().map(|t| t.text).collect();
+//! assert_eq!(words, ["covid-19", "trial"]);
+//! ```
+
+use std::sync::LazyLock;
+
+use jieba_rs::Jieba;
+use rust_stemmers::{Algorithm, Stemmer};
+use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+use unicode_normalization::char::canonical_combining_class;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
+
+/// Name under which the index-time analyzer is registered.
+pub const ANALYZER: &str = "notices_bilingual";
+/// Name under which the query-time analyzer is registered.
+pub const QUERY_ANALYZER: &str = "notices_bilingual_query";
+
+/// Longest token kept, in bytes; longer runs (base64, hashes) are noise.
+const MAX_TOKEN_BYTES: usize = 64;
+
+/// The jieba dictionary, loaded once per process on first use.
+static JIEBA: LazyLock<Jieba> = LazyLock::new(Jieba::new);
+static STEMMER: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::English));
+
+/// Loads the jieba dictionary now rather than on the first query, and
+/// returns how long it took (for start-up measurements).
+pub fn warm_up() -> std::time::Duration {
+    let t = std::time::Instant::now();
+    LazyLock::force(&JIEBA);
+    LazyLock::force(&STEMMER);
+    t.elapsed()
+}
+
+/// Index time or query time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// All dictionary words and every Han character; codes and their parts.
+    Index,
+    /// Precise segmentation; codes whole.
+    Query,
+}
+
+/// Whether `c` is a Han ideograph (CJK unified, extensions, compatibility, 〇).
+pub fn is_han(c: char) -> bool {
+    matches!(c as u32,
+        0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0xF900..=0xFAFF | 0x20000..=0x323AF | 0x3007)
+}
+
+/// The Tantivy tokenizer. Cheap to clone; keeps its buffers between calls.
+#[derive(Clone)]
+pub struct BilingualTokenizer {
+    mode: Mode,
+    buf: Buffers,
+}
+
+#[derive(Clone, Default)]
+struct Buffers {
+    norm: String,
+    /// For every byte of `norm`, the byte offset in the original text of
+    /// the cluster it came from; empty when `norm` is the text itself.
+    map: Vec<u32>,
+    tokens: Vec<Token>,
+}
+
+impl BilingualTokenizer {
+    /// A tokenizer for index or query time.
+    pub fn new(mode: Mode) -> Self {
+        BilingualTokenizer { mode, buf: Buffers::default() }
+    }
+}
+
+/// The stream over the tokens of one text, computed up front.
+pub struct BilingualTokenStream<'a> {
+    tokens: &'a mut Vec<Token>,
+    next: usize,
+}
+
+impl TokenStream for BilingualTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        self.next += 1;
+        self.next <= self.tokens.len()
+    }
+    fn token(&self) -> &Token {
+        &self.tokens[self.next - 1]
+    }
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.next - 1]
+    }
+}
+
+impl Tokenizer for BilingualTokenizer {
+    type TokenStream<'a> = BilingualTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> BilingualTokenStream<'a> {
+        run(text, self.mode, &mut self.buf);
+        BilingualTokenStream { tokens: &mut self.buf.tokens, next: 0 }
+    }
+}
+
+/// Tokenizes `text` into owned tokens (for tests, benchmarks and tools).
+pub fn analyze(text: &str, mode: Mode) -> Vec<Token> {
+    let mut buf = Buffers::default();
+    run(text, mode, &mut buf);
+    buf.tokens
+}
+
+/// Registers both analyzers on an index's tokenizer manager.
+pub fn register(manager: &tantivy::tokenizer::TokenizerManager) {
+    manager.register(ANALYZER, BilingualTokenizer::new(Mode::Index));
+    manager.register(QUERY_ANALYZER, BilingualTokenizer::new(Mode::Query));
+}
+
+fn run(text: &str, mode: Mode, buf: &mut Buffers) {
+    buf.tokens.clear();
+    normalize(text, &mut buf.norm, &mut buf.map);
+    let mut emitter = Emitter { text, map: &buf.map, tokens: &mut buf.tokens, used: 0 };
+    let norm = if buf.map.is_empty() { text } else { buf.norm.as_str() };
+    segment(norm, mode, &mut emitter);
+    let used = emitter.used;
+    buf.tokens.truncate(used);
+}
+
+/// NFKC-normalises `text` into `norm`, filling `map` only when something
+/// changed (the common ASCII/CJK case costs one scan and no copy).
+fn normalize(text: &str, norm: &mut String, map: &mut Vec<u32>) {
+    norm.clear();
+    map.clear();
+    let needs = |c: char| !(c.is_ascii() || is_han(c)) && is_nfkc_quick(std::iter::once(c)) != IsNormalized::Yes;
+    let Some(first) = text.char_indices().find(|&(_, c)| needs(c) || canonical_combining_class(c) != 0) else {
+        return;
+    };
+    norm.reserve(text.len());
+    norm.push_str(&text[..first.0]);
+    map.extend(0..first.0 as u32);
+    let mut rest = text[first.0..].char_indices().map(|(i, c)| (i + first.0, c)).peekable();
+    while let Some((start, c)) = rest.next() {
+        // A cluster is a starter and the combining marks after it.
+        let mut end = start + c.len_utf8();
+        while let Some(&(i, next)) = rest.peek() {
+            if canonical_combining_class(next) == 0 {
+                break;
+            }
+            end = i + next.len_utf8();
+            rest.next();
+        }
+        let before = norm.len();
+        if end == start + c.len_utf8() && !needs(c) {
+            norm.push(c);
+        } else {
+            norm.extend(text[start..end].nfkc());
+        }
+        map.extend(std::iter::repeat_n(start as u32, norm.len() - before));
+    }
+}
+
+/// Writes tokens into the reusable vector, reusing their `String`s.
+struct Emitter<'t, 'b> {
+    text: &'t str,
+    map: &'b [u32],
+    tokens: &'b mut Vec<Token>,
+    used: usize,
+}
+
+impl Emitter<'_, '_> {
+    /// Original offset of normalised byte `i` (start of its cluster).
+    fn orig_start(&self, i: usize) -> usize {
+        if self.map.is_empty() { i } else { self.map.get(i).map_or(self.text.len(), |&o| o as usize) }
+    }
+
+    /// Original offset just past the cluster holding normalised byte `i - 1`.
+    fn orig_end(&self, i: usize) -> usize {
+        if self.map.is_empty() {
+            return i;
+        }
+        let last = self.map[i - 1];
+        self.map[i..].iter().find(|&&o| o != last).map_or(self.text.len(), |&o| o as usize)
+    }
+
+    fn push(&mut self, text: &str, from: usize, to: usize, position: usize) {
+        if text.len() > MAX_TOKEN_BYTES || text.is_empty() {
+            return;
+        }
+        let (offset_from, offset_to) = (self.orig_start(from), self.orig_end(to));
+        if self.used == self.tokens.len() {
+            self.tokens.push(Token::default());
+        }
+        let t = &mut self.tokens[self.used];
+        t.text.clear();
+        t.text.push_str(text);
+        t.offset_from = offset_from;
+        t.offset_to = offset_to;
+        t.position = position;
+        t.position_length = 1;
+        self.used += 1;
+    }
+
+    /// Pushes a lowercased (and, for plain words, stemmed) Latin token.
+    fn push_word(&mut self, word: &str, from: usize, to: usize, position: usize, stem: bool, lower: &mut String) {
+        lower.clear();
+        if word.is_ascii() {
+            lower.push_str(word);
+            lower.make_ascii_lowercase();
+        } else {
+            lower.extend(word.chars().flat_map(char::to_lowercase));
+        }
+        if stem && lower.chars().all(char::is_alphabetic) {
+            // `stem` borrows `lower` and allocates only when it changes the word.
+            let stemmed = STEMMER.stem(lower);
+            self.push(&stemmed, from, to, position);
+        } else {
+            self.push(lower, from, to, position);
+        }
+    }
+}
+
+fn is_connector(c: char) -> bool {
+    matches!(c, '-' | '.' | '/' | '_')
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() && !is_han(c)
+}
+
+/// Splits normalised text into Han runs and Latin/digit runs and emits
+/// their tokens with positions as described in the module docs.
+fn segment(norm: &str, mode: Mode, out: &mut Emitter<'_, '_>) {
+    let mut position = 0usize;
+    let mut lower = String::new();
+    let mut i = 0;
+    while i < norm.len() {
+        let c = norm[i..].chars().next().expect("in bounds");
+        if is_han(c) {
+            let start = i;
+            let mut end = i;
+            for (j, ch) in norm[i..].char_indices() {
+                if !is_han(ch) {
+                    break;
+                }
+                end = i + j + ch.len_utf8();
+            }
+            position = han_run(&norm[start..end], start, position, mode, out);
+            i = end;
+        } else if is_word_char(c) {
+            // A code: word chars joined by single connectors.
+            let start = i;
+            let mut end;
+            let mut parts = 1;
+            let mut j = i;
+            loop {
+                let mut k = j;
+                for (o, ch) in norm[j..].char_indices() {
+                    if !is_word_char(ch) {
+                        k = j + o;
+                        break;
+                    }
+                    k = j + o + ch.len_utf8();
+                }
+                end = k;
+                let next = norm[end..].chars().next();
+                let after = next.and_then(|n| norm[end + n.len_utf8()..].chars().next());
+                match (next, after) {
+                    (Some(n), Some(a)) if is_connector(n) && is_word_char(a) => {
+                        parts += 1;
+                        j = end + n.len_utf8();
+                    }
+                    _ => break,
+                }
+            }
+            let whole = &norm[start..end];
+            let stem = parts == 1;
+            out.push_word(whole, start, end, position, stem, &mut lower);
+            if parts > 1 && mode == Mode::Index {
+                let mut p = start;
+                for piece in whole.split(is_connector) {
+                    let pend = p + piece.len();
+                    out.push_word(piece, p, pend, position, true, &mut lower);
+                    p = pend + 1;
+                }
+            }
+            // `62号`: a number and the 号 after it also form one token.
+            if whole.bytes().all(|b| b.is_ascii_digit()) && norm[end..].starts_with('号') {
+                lower.clear();
+                lower.push_str(whole);
+                lower.push('号');
+                out.push(&lower, start, end + '号'.len_utf8(), position);
+            }
+            position += 1;
+            i = end;
+        } else {
+            i += c.len_utf8();
+        }
+    }
+}
+
+/// Emits one Han run starting at normalised byte `base`; returns the next position.
+fn han_run(run: &str, base: usize, position: usize, mode: Mode, out: &mut Emitter<'_, '_>) -> usize {
+    let char_count = run.chars().count();
+    match mode {
+        Mode::Query => {
+            for t in JIEBA.cut(run, false) {
+                out.push(t.word, base + t.byte_start, base + t.byte_end, position + t.start);
+            }
+        }
+        Mode::Index => {
+            // Full mode lists every dictionary word in start order; single
+            // characters are emitted here for every character instead, so
+            // that any query word has a posting at its start.
+            let words = JIEBA.cut_all(run);
+            let mut words = words.iter().filter(|t| t.end - t.start > 1).peekable();
+            for (ci, (bi, ch)) in run.char_indices().enumerate() {
+                let b = base + bi;
+                out.push(&run[bi..bi + ch.len_utf8()], b, b + ch.len_utf8(), position + ci);
+                while let Some(w) = words.peek() {
+                    if w.start != ci {
+                        break;
+                    }
+                    out.push(w.word, base + w.byte_start, base + w.byte_end, position + ci);
+                    words.next();
+                }
+            }
+        }
+    }
+    position + char_count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn texts(text: &str, mode: Mode) -> Vec<String> {
+        analyze(text, mode).into_iter().map(|t| t.text).collect()
+    }
+
+    #[test]
+    fn han_index_has_subwords_and_query_is_precise() {
+        let idx = texts("一致性评价", Mode::Index);
+        for w in ["一致", "一致性", "评价", "评"] {
+            assert!(idx.contains(&w.to_string()), "{w} missing from {idx:?}");
+        }
+        assert_eq!(texts("一致性评价", Mode::Query), ["一致性", "评价"]);
+        let idx = texts("国家知识产权局", Mode::Index);
+        assert!(idx.contains(&"知识产权".to_string()), "{idx:?}");
+    }
+
+    #[test]
+    fn positions_are_character_starts() {
+        let toks = analyze("开展一致性评价", Mode::Index);
+        let pos = |w: &str| toks.iter().find(|t| t.text == w).map(|t| t.position);
+        assert_eq!(pos("一致性"), Some(2));
+        assert_eq!(pos("评价"), Some(5));
+        let q = analyze("一致性评价", Mode::Query);
+        assert_eq!(q[1].position - q[0].position, 3);
+        // Positions never go backwards (Tantivy's postings need that).
+        assert!(toks.windows(2).all(|w| w[0].position <= w[1].position));
+    }
+
+    #[test]
+    fn english_is_lowercased_and_stemmed() {
+        assert_eq!(texts("Guidances Trails", Mode::Query), ["guidanc", "trail"]);
+        assert_eq!(texts("guidance trail", Mode::Query), ["guidanc", "trail"]);
+    }
+
+    #[test]
+    fn codes_stay_whole() {
+        assert_eq!(texts("COVID-19 pre-IND 21 CFR 211", Mode::Query), ["covid-19", "pre-ind", "21", "cfr", "211"]);
+        let idx = texts("COVID-19", Mode::Index);
+        assert_eq!(idx, ["covid-19", "covid", "19"]);
+        assert!(texts("2020年第62号", Mode::Index).contains(&"62号".to_string()));
+        assert!(texts("2020年第62号", Mode::Query).contains(&"62号".to_string()));
+    }
+
+    #[test]
+    fn full_width_matches_half_width() {
+        assert_eq!(texts("ＣＯＶＩＤ－１９", Mode::Query), texts("COVID-19", Mode::Query));
+        assert_eq!(texts("〔2020〕", Mode::Query), texts("[2020]", Mode::Query));
+        let t = analyze("ＣＯＶＩＤ－１９", Mode::Query);
+        assert_eq!((t[0].offset_from, t[0].offset_to), (0, "ＣＯＶＩＤ－１９".len()));
+    }
+
+    #[test]
+    fn offsets_point_into_the_original() {
+        let text = "关于 COVID-19 的 Guidances（２０２０年第６２号）";
+        for t in analyze(text, Mode::Index) {
+            let orig = &text[t.offset_from..t.offset_to];
+            let renorm: String = orig.nfkc().collect::<String>().to_lowercase();
+            assert!(renorm.contains(&t.text) || t.text.starts_with("guidanc"), "{t:?} vs {orig}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn offsets_are_char_boundaries(s in "[a-zA-Z0-9 ,.\\-ＡＢ１２一致性评价药品知识产权局〔〕（）号年第\u{301}㈱ﬁ]{0,60}") {
+            for mode in [Mode::Index, Mode::Query] {
+                let toks = analyze(&s, mode);
+                let mut last_pos = 0;
+                for t in &toks {
+                    prop_assert!(t.offset_from < t.offset_to, "{:?}", t);
+                    prop_assert!(t.offset_to <= s.len());
+                    prop_assert!(s.is_char_boundary(t.offset_from) && s.is_char_boundary(t.offset_to), "{:?}", t);
+                    prop_assert!(t.position >= last_pos);
+                    last_pos = t.position;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! The Tantivy schema: every field name lives here, once.
+
+use tantivy::schema::{
+    FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
+    TextOptions,
+};
+
+use crate::analyzer::{ANALYZER, QUERY_ANALYZER};
+use crate::notice::Source;
+
+/// Stable notice id (raw, for updates and look-ups).
+pub const ID: &str = "id";
+/// Canonical URL (raw, for look-ups by URL).
+pub const URL: &str = "url";
+/// Source facet: `/CNIPA`, `/other\/host` ...
+pub const SOURCE: &str = "source";
+/// Title, analysed.
+pub const TITLE: &str = "title";
+/// Body text, analysed.
+pub const BODY: &str = "body";
+/// Issuing agency, analysed.
+pub const AGENCY: &str = "agency";
+/// Normalised document numbers (raw terms, see [`crate::docnum::normalize`]).
+pub const DOC_NUMBER: &str = "doc_number";
+/// Publication date (fast, for ranges and sorting).
+pub const PUBLISHED: &str = "published";
+/// Month facet: `/2020-05`, or `/undated`.
+pub const MONTH: &str = "month";
+/// When `notices` first saw the notice (fast, for `notices new`).
+pub const FIRST_SEEN: &str = "first_seen";
+/// 1 when the page was withdrawn from its site.
+pub const WITHDRAWN: &str = "withdrawn";
+/// The whole notice as JSON (stored only).
+pub const NOTICE_JSON: &str = "notice";
+
+/// Month facet value for notices without a date.
+pub const UNDATED: &str = "undated";
+
+/// Resolved field handles of the schema.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    /// See [`ID`].
+    pub id: Field,
+    /// See [`URL`].
+    pub url: Field,
+    /// See [`SOURCE`].
+    pub source: Field,
+    /// See [`TITLE`].
+    pub title: Field,
+    /// See [`BODY`].
+    pub body: Field,
+    /// See [`AGENCY`].
+    pub agency: Field,
+    /// See [`DOC_NUMBER`].
+    pub doc_number: Field,
+    /// See [`PUBLISHED`].
+    pub published: Field,
+    /// See [`MONTH`].
+    pub month: Field,
+    /// See [`FIRST_SEEN`].
+    pub first_seen: Field,
+    /// See [`WITHDRAWN`].
+    pub withdrawn: Field,
+    /// See [`NOTICE_JSON`].
+    pub notice_json: Field,
+}
+
+impl Fields {
+    /// Looks the fields up in a schema built by [`build`].
+    pub fn from_schema(schema: &Schema) -> tantivy::Result<Fields> {
+        let f = |name: &str| schema.get_field(name);
+        Ok(Fields {
+            id: f(ID)?,
+            url: f(URL)?,
+            source: f(SOURCE)?,
+            title: f(TITLE)?,
+            body: f(BODY)?,
+            agency: f(AGENCY)?,
+            doc_number: f(DOC_NUMBER)?,
+            published: f(PUBLISHED)?,
+            month: f(MONTH)?,
+            first_seen: f(FIRST_SEEN)?,
+            withdrawn: f(WITHDRAWN)?,
+            notice_json: f(NOTICE_JSON)?,
+        })
+    }
+}
+
+/// Builds the schema.
+pub fn build() -> Schema {
+    let mut b = Schema::builder();
+    let analysed = TextOptions::default().set_stored().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(ANALYZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    b.add_text_field(ID, STRING | STORED);
+    b.add_text_field(URL, STRING);
+    b.add_facet_field(SOURCE, FacetOptions::default().set_stored());
+    b.add_text_field(TITLE, analysed.clone());
+    b.add_text_field(BODY, analysed.clone());
+    b.add_text_field(AGENCY, analysed);
+    b.add_text_field(DOC_NUMBER, STRING);
+    b.add_date_field(PUBLISHED, INDEXED | FAST | STORED);
+    b.add_facet_field(MONTH, FacetOptions::default());
+    b.add_date_field(FIRST_SEEN, INDEXED | FAST | STORED);
+    b.add_u64_field(WITHDRAWN, INDEXED | FAST);
+    b.add_text_field(NOTICE_JSON, STORED);
+    b.build()
+}
+
+/// The analyzer used for query text (the fields' own is the index-time one).
+pub fn query_analyzer_name() -> &'static str {
+    QUERY_ANALYZER
+}
+
+/// The facet of a source: one flat segment, so `other/<host>` stays one value.
+pub fn source_facet(source: &Source) -> Facet {
+    Facet::from_path([source.label()])
+}
+
+/// The facet of a month label (`2020-05` or [`UNDATED`]).
+pub fn month_facet(label: &str) -> Facet {
+    Facet::from_path([label])
+}

@@ -1,0 +1,712 @@
+//! Ranked search with filters, highlighted snippets and facet counts.
+//!
+//! The query language is deliberately small and never fails on odd
+//! characters: words (AND by default), `"quoted phrases"`, `-excluded`
+//! words or phrases, and `OR` between two items. Each word is analysed with
+//! the query analyzer; a word that yields several tokens (a Chinese word
+//! cut in two, say) must match as a phrase, so it behaves like a substring.
+//! A query that is a document number also matches the normalised
+//! document-number field with a large boost, so it comes first.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::time::Instant;
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+use tantivy::collector::{Count, FacetCollector, MultiCollector, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery,
+    TermQuery,
+};
+use tantivy::schema::{Facet, Field, IndexRecordOption};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DocAddress, Order, Searcher, Term};
+
+use crate::analyzer::{self, Mode};
+use crate::docnum;
+use crate::error::{Error, Result};
+use crate::notice::{Attachment, Source};
+use crate::schema::{self, Fields};
+use crate::store::NoticeIndex;
+use crate::writer::date_value;
+
+/// Longest query accepted, in characters.
+pub const MAX_QUERY_CHARS: usize = 500;
+/// Largest page size.
+pub const MAX_LIMIT: usize = 100;
+/// Largest offset (deep paging costs memory for no reader's benefit).
+pub const MAX_OFFSET: usize = 10_000;
+/// Snippet length in characters.
+const SNIPPET_CHARS: usize = 180;
+
+/// Boost of a title match relative to a body match.
+const TITLE_BOOST: f32 = 3.0;
+/// Boost of an agency match.
+const AGENCY_BOOST: f32 = 0.5;
+/// Boost of an exact document-number match.
+const DOC_NUMBER_BOOST: f32 = 50.0;
+
+/// Result order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sort {
+    /// BM25 score, best first.
+    #[default]
+    Relevance,
+    /// Publication date, newest first (undated last).
+    Newest,
+}
+
+impl std::str::FromStr for Sort {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Sort> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "relevance" | "score" => Ok(Sort::Relevance),
+            "newest" | "date" => Ok(Sort::Newest),
+            _ => Err(Error::InvalidSort(s.to_string())),
+        }
+    }
+}
+
+/// A search, as the CLI and the server build it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchRequest {
+    /// The query text.
+    pub query: String,
+    /// Only these sources (any of them); empty means all.
+    #[serde(default)]
+    pub sources: Vec<Source>,
+    /// Published on or after.
+    #[serde(default)]
+    pub since: Option<NaiveDate>,
+    /// Published on or before.
+    #[serde(default)]
+    pub until: Option<NaiveDate>,
+    /// Order of hits.
+    #[serde(default)]
+    pub sort: Sort,
+    /// Page size.
+    pub limit: usize,
+    /// Hits to skip.
+    #[serde(default)]
+    pub offset: usize,
+    /// Include notices withdrawn from their site.
+    #[serde(default)]
+    pub include_withdrawn: bool,
+}
+
+impl SearchRequest {
+    /// A request for `query` with default options (10 hits, by relevance).
+    pub fn new(query: impl Into<String>) -> Self {
+        SearchRequest {
+            query: query.into(),
+            sources: Vec::new(),
+            since: None,
+            until: None,
+            sort: Sort::Relevance,
+            limit: 10,
+            offset: 0,
+            include_withdrawn: false,
+        }
+    }
+
+    /// Checks limits and ranges; the query itself is checked when parsed.
+    pub fn validate(&self) -> Result<()> {
+        check_range("limit", self.limit as i64, 1, MAX_LIMIT as i64)?;
+        check_range("offset", self.offset as i64, 0, MAX_OFFSET as i64)?;
+        if let (Some(s), Some(u)) = (self.since, self.until)
+            && s > u
+        {
+            return Err(Error::EmptyDateRange { since: s.to_string(), until: u.to_string() });
+        }
+        Ok(())
+    }
+}
+
+/// Checks that `value` lies in `min..=max`.
+pub fn check_range(name: &'static str, value: i64, min: i64, max: i64) -> Result<()> {
+    if value < min || value > max {
+        return Err(Error::OutOfRange { name, value, min, max });
+    }
+    Ok(())
+}
+
+/// Which end of a date range a partial date stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateEnd {
+    /// `2020-05` means 2020-05-01.
+    Start,
+    /// `2020-05` means 2020-05-31.
+    End,
+}
+
+/// Parses `YYYY-MM-DD`, `YYYY-MM` or `YYYY` (also with `/` or `.`).
+pub fn parse_date(s: &str, end: DateEnd) -> Result<NaiveDate> {
+    let bad = || Error::InvalidDate { given: s.to_string() };
+    let t = s.trim();
+    let parts: Vec<&str> = t.split(['-', '/', '.']).collect();
+    let num = |p: &str| -> Result<u32> {
+        if p.is_empty() || p.len() > 4 || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        p.parse().map_err(|_| bad())
+    };
+    let year = num(parts[0])? as i32;
+    if parts[0].len() != 4 {
+        return Err(bad());
+    }
+    let (month, day) = match parts.len() {
+        1 => (if end == DateEnd::Start { 1 } else { 12 }, None),
+        2 => (num(parts[1])?, None),
+        3 => (num(parts[1])?, Some(num(parts[2])?)),
+        _ => return Err(bad()),
+    };
+    let first = NaiveDate::from_ymd_opt(year, month, 1).ok_or_else(bad)?;
+    match (day, end) {
+        (Some(d), _) => NaiveDate::from_ymd_opt(year, month, d).ok_or_else(bad),
+        (None, DateEnd::Start) => Ok(first),
+        (None, DateEnd::End) => {
+            let next = if month == 12 {
+                NaiveDate::from_ymd_opt(year + 1, 1, 1)
+            } else {
+                NaiveDate::from_ymd_opt(year, month + 1, 1)
+            };
+            next.and_then(|n| n.pred_opt()).ok_or_else(bad)
+        }
+    }
+}
+
+/// One hit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hit {
+    /// Notice id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Source label.
+    pub source: String,
+    /// Publication date, `YYYY-MM-DD`.
+    pub date: Option<NaiveDate>,
+    /// Document numbers.
+    pub doc_numbers: Vec<String>,
+    /// Original page.
+    pub url: Option<String>,
+    /// Issuing agency.
+    pub agency: Option<String>,
+    /// Attachment links.
+    pub attachments: Vec<Attachment>,
+    /// A fragment of the body (plain text).
+    pub snippet: String,
+    /// Byte ranges of `snippet` that match the query.
+    pub highlights: Vec<[usize; 2]>,
+    /// `snippet` as HTML, matches in `<b>`, text escaped.
+    pub snippet_html: String,
+    /// The title as HTML, matches in `<b>`, text escaped.
+    pub title_html: String,
+    /// BM25 score (0 when sorted by date).
+    pub score: f32,
+    /// Withdrawn from its site.
+    pub withdrawn: bool,
+}
+
+/// Facet counts over every matching notice (not just the page shown).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Facets {
+    /// Count per source label.
+    pub source: BTreeMap<String, u64>,
+    /// Count per month (`YYYY-MM`, or `undated`).
+    pub month: BTreeMap<String, u64>,
+}
+
+/// The answer to a [`SearchRequest`]; the JSON of `notices search --json`
+/// and of `GET /api/search`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchResults {
+    /// The query as given.
+    pub query: String,
+    /// Number of matching notices.
+    pub total: u64,
+    /// Time spent searching, in milliseconds.
+    pub took_ms: f64,
+    /// Hits skipped.
+    pub offset: usize,
+    /// Page size asked for.
+    pub limit: usize,
+    /// The page of hits.
+    pub hits: Vec<Hit>,
+    /// Facet counts over all matches.
+    pub facets: Facets,
+}
+
+/// An item of the parsed query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Item {
+    Word(String),
+    Phrase(String),
+}
+
+/// The parsed query: groups that must all match (each group is an OR of
+/// items), and items that must not match.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct ParsedQuery {
+    must: Vec<Vec<Item>>,
+    must_not: Vec<Item>,
+}
+
+fn parse(query: &str) -> Result<ParsedQuery> {
+    let q = query.trim();
+    if q.is_empty() {
+        return Err(Error::EmptyQuery);
+    }
+    let len = q.chars().count();
+    if len > MAX_QUERY_CHARS {
+        return Err(Error::QueryTooLong { len, max: MAX_QUERY_CHARS });
+    }
+    // Curly quotes are quotes too.
+    let q: String = q.chars().map(|c| if matches!(c, '“' | '”' | '＂') { '"' } else { c }).collect();
+    if q.chars().filter(|&c| c == '"').count() % 2 == 1 {
+        return Err(Error::UnbalancedQuote);
+    }
+    let mut parsed = ParsedQuery::default();
+    let mut pending_or = false;
+    let mut chars = q.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+            continue;
+        }
+        let negate = c == '-' && chars.clone().nth(1).is_some_and(|n| !n.is_whitespace());
+        if negate {
+            chars.next();
+        }
+        let item = if chars.peek() == Some(&'"') {
+            chars.next();
+            let phrase: String = chars.by_ref().take_while(|&c| c != '"').collect();
+            Item::Phrase(phrase)
+        } else {
+            let mut word = String::new();
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() || c == '"' {
+                    break;
+                }
+                word.push(c);
+                chars.next();
+            }
+            if !negate && word == "OR" {
+                pending_or = !parsed.must.is_empty();
+                continue;
+            }
+            if !negate && word == "AND" {
+                continue;
+            }
+            Item::Word(word)
+        };
+        if negate {
+            parsed.must_not.push(item);
+        } else if pending_or {
+            parsed.must.last_mut().expect("OR follows an item").push(item);
+            pending_or = false;
+        } else {
+            parsed.must.push(vec![item]);
+        }
+    }
+    Ok(parsed)
+}
+
+impl Item {
+    fn text(&self) -> &str {
+        match self {
+            Item::Word(s) | Item::Phrase(s) => s,
+        }
+    }
+}
+
+/// Query-side tokens of a text: (position, term text).
+fn query_tokens(text: &str) -> Vec<(usize, String)> {
+    analyzer::analyze(text, Mode::Query).into_iter().map(|t| (t.position, t.text)).collect()
+}
+
+/// The query for one item on one field: a term, or a phrase of its tokens.
+fn field_query(field: Field, tokens: &[(usize, String)]) -> Box<dyn Query> {
+    if tokens.len() == 1 {
+        let term = Term::from_field_text(field, &tokens[0].1);
+        return Box::new(TermQuery::new(term, IndexRecordOption::WithFreqsAndPositions));
+    }
+    let first = tokens[0].0;
+    let terms = tokens.iter().map(|(p, t)| (p - first, Term::from_field_text(field, t))).collect();
+    Box::new(PhraseQuery::new_with_offset(terms))
+}
+
+/// An item on every text field, best field boosted.
+fn item_query(fields: &Fields, item: &Item) -> Option<Box<dyn Query>> {
+    let tokens = query_tokens(item.text());
+    if tokens.is_empty() {
+        return None;
+    }
+    let per_field: Vec<(Occur, Box<dyn Query>)> = [
+        (fields.title, TITLE_BOOST),
+        (fields.body, 1.0),
+        (fields.agency, AGENCY_BOOST),
+    ]
+    .into_iter()
+    .map(|(f, boost)| -> (Occur, Box<dyn Query>) {
+        let q = field_query(f, &tokens);
+        (Occur::Should, if boost == 1.0 { q } else { Box::new(BoostQuery::new(q, boost)) })
+    })
+    .collect();
+    Some(Box::new(BooleanQuery::new(per_field)))
+}
+
+/// Builds the positive text query (what snippets highlight) and the
+/// negative clauses.
+fn text_query(fields: &Fields, parsed: &ParsedQuery, raw: &str) -> Result<(Box<dyn Query>, Vec<Box<dyn Query>>)> {
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for group in &parsed.must {
+        let alternatives: Vec<Box<dyn Query>> = group.iter().filter_map(|i| item_query(fields, i)).collect();
+        match alternatives.len() {
+            0 => {}
+            1 => clauses.push((Occur::Must, alternatives.into_iter().next().expect("one"))),
+            _ => clauses.push((Occur::Must, Box::new(BooleanQuery::union(alternatives)))),
+        }
+    }
+    let negatives: Vec<Box<dyn Query>> = parsed.must_not.iter().filter_map(|i| item_query(fields, i)).collect();
+    let mut positive: Box<dyn Query> = if clauses.is_empty() {
+        if negatives.is_empty() {
+            return Err(Error::InvalidQuery(format!("{raw:?} has no words to search for")));
+        }
+        Box::new(AllQuery)
+    } else {
+        Box::new(BooleanQuery::new(clauses))
+    };
+    // A query that is a document number finds that notice first.
+    let bare = raw.trim().trim_matches('"');
+    if parsed.must_not.is_empty() && docnum::is_doc_number(bare) {
+        let term = Term::from_field_text(fields.doc_number, &docnum::normalize(bare));
+        let exact: Box<dyn Query> = Box::new(BoostQuery::new(
+            Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
+            DOC_NUMBER_BOOST,
+        ));
+        positive = Box::new(BooleanQuery::new(vec![(Occur::Should, positive), (Occur::Should, exact)]));
+    }
+    Ok((positive, negatives))
+}
+
+/// A filter clause that matches without adding to the score.
+fn filter(q: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
+    (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)))
+}
+
+impl NoticeIndex {
+    /// Runs a search.
+    pub fn search(&self, req: &SearchRequest) -> Result<SearchResults> {
+        let started = Instant::now();
+        req.validate()?;
+        let parsed = parse(&req.query)?;
+        let f = &self.fields;
+        let (positive, negatives) = text_query(f, &parsed, &req.query)?;
+
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, positive.box_clone())];
+        clauses.extend(negatives.into_iter().map(|q| (Occur::MustNot, q)));
+        if !req.sources.is_empty() {
+            let any: Vec<Box<dyn Query>> = req
+                .sources
+                .iter()
+                .map(|s| -> Box<dyn Query> {
+                    let term = Term::from_facet(f.source, &schema::source_facet(s));
+                    Box::new(TermQuery::new(term, IndexRecordOption::Basic))
+                })
+                .collect();
+            clauses.push(filter(Box::new(BooleanQuery::union(any))));
+        }
+        if req.since.is_some() || req.until.is_some() {
+            let bound = |d: Option<NaiveDate>| match d {
+                Some(d) => Bound::Included(Term::from_field_date(f.published, date_value(d))),
+                None => Bound::Unbounded,
+            };
+            clauses.push(filter(Box::new(RangeQuery::new(bound(req.since), bound(req.until)))));
+        }
+        if !req.include_withdrawn {
+            let term = Term::from_field_u64(f.withdrawn, 1);
+            clauses.push((Occur::MustNot, Box::new(TermQuery::new(term, IndexRecordOption::Basic))));
+        }
+        let query = BooleanQuery::new(clauses);
+
+        let searcher = self.reader.searcher();
+        let mut multi = MultiCollector::new();
+        let count = multi.add_collector(Count);
+        let mut by_source = FacetCollector::for_field(schema::SOURCE);
+        by_source.add_facet(Facet::root());
+        let by_source = multi.add_collector(by_source);
+        let mut by_month = FacetCollector::for_field(schema::MONTH);
+        by_month.add_facet(Facet::root());
+        let by_month = multi.add_collector(by_month);
+
+        let top = TopDocs::with_limit(req.limit).and_offset(req.offset);
+        let (page, mut fruit) = match req.sort {
+            Sort::Relevance => {
+                let handle = multi.add_collector(top.order_by_score());
+                let mut fruit = searcher.search(&query, &multi)?;
+                (handle.extract(&mut fruit), fruit)
+            }
+            Sort::Newest => {
+                let by_date = top.order_by_fast_field::<tantivy::DateTime>(schema::PUBLISHED, Order::Desc);
+                let handle = multi.add_collector(by_date);
+                let mut fruit = searcher.search(&query, &multi)?;
+                let page = handle.extract(&mut fruit).into_iter().map(|(_, addr)| (0.0, addr)).collect();
+                (page, fruit)
+            }
+        };
+        let total = count.extract(&mut fruit);
+        let facets = facets(&by_source.extract(&mut fruit), &by_month.extract(&mut fruit));
+        self.finish(req, &searcher, &*positive, page, total, facets, started)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn finish(
+        &self,
+        req: &SearchRequest,
+        searcher: &Searcher,
+        positive: &dyn Query,
+        page: Vec<(f32, DocAddress)>,
+        total: usize,
+        facets: Facets,
+        started: Instant,
+    ) -> Result<SearchResults> {
+        let mut body_snippets = SnippetGenerator::create(searcher, positive, self.fields.body)?;
+        body_snippets.set_max_num_chars(SNIPPET_CHARS);
+        let mut title_snippets = SnippetGenerator::create(searcher, positive, self.fields.title)?;
+        title_snippets.set_max_num_chars(10_000);
+        let mut hits = Vec::with_capacity(page.len());
+        for (score, addr) in page {
+            let notice = self.decode(&searcher.doc(addr)?)?;
+            let body = body_snippets.snippet(&notice.body);
+            let (snippet, highlights) = if body.fragment().is_empty() {
+                (lead(&notice.body, SNIPPET_CHARS), Vec::new())
+            } else {
+                let ranges = merge_ranges(body.highlighted().iter().map(|r| [r.start, r.end]));
+                (body.fragment().to_string(), ranges)
+            };
+            let snippet_html = to_html(&snippet, &highlights);
+            let title = title_snippets.snippet(&notice.title);
+            let title_ranges = merge_ranges(title.highlighted().iter().map(|r| [r.start, r.end]));
+            let title_html = if title.fragment() == notice.title {
+                to_html(&notice.title, &title_ranges)
+            } else {
+                to_html(&notice.title, &[])
+            };
+            hits.push(Hit {
+                id: notice.id,
+                title: notice.title,
+                source: notice.source.label(),
+                date: notice.published,
+                doc_numbers: notice.doc_numbers,
+                url: notice.url,
+                agency: notice.agency,
+                attachments: notice.attachments,
+                snippet,
+                highlights,
+                snippet_html,
+                title_html,
+                score,
+                withdrawn: notice.withdrawn,
+            });
+        }
+        Ok(SearchResults {
+            query: req.query.clone(),
+            total: total as u64,
+            took_ms: (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
+            offset: req.offset,
+            limit: req.limit,
+            hits,
+            facets,
+        })
+    }
+}
+
+fn facets(by_source: &tantivy::collector::FacetCounts, by_month: &tantivy::collector::FacetCounts) -> Facets {
+    let collect = |counts: &tantivy::collector::FacetCounts| -> BTreeMap<String, u64> {
+        counts
+            .get(Facet::root())
+            .filter(|(_, n)| *n > 0)
+            .map(|(facet, n)| (facet.to_path().first().map(|s| s.to_string()).unwrap_or_default(), n))
+            .collect()
+    };
+    Facets { source: collect(by_source), month: collect(by_month) }
+}
+
+/// Merges overlapping or touching ranges (`一致性` + `评价` → one range).
+fn merge_ranges(ranges: impl Iterator<Item = [usize; 2]>) -> Vec<[usize; 2]> {
+    let mut v: Vec<[usize; 2]> = ranges.collect();
+    v.sort();
+    let mut out: Vec<[usize; 2]> = Vec::with_capacity(v.len());
+    for r in v {
+        match out.last_mut() {
+            Some(last) if r[0] <= last[1] => last[1] = last[1].max(r[1]),
+            _ => out.push(r),
+        }
+    }
+    out
+}
+
+/// HTML of `text` with `ranges` in `<b>`.
+pub fn to_html(text: &str, ranges: &[[usize; 2]]) -> String {
+    let mut out = String::with_capacity(text.len() + ranges.len() * 7);
+    let mut at = 0;
+    for &[s, e] in ranges {
+        if s < at || e > text.len() || !text.is_char_boundary(s) || !text.is_char_boundary(e) {
+            continue;
+        }
+        escape_into(&text[at..s], &mut out);
+        out.push_str("<b>");
+        escape_into(&text[s..e], &mut out);
+        out.push_str("</b>");
+        at = e;
+    }
+    escape_into(&text[at..], &mut out);
+    out
+}
+
+fn escape_into(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// The first `n` characters of `text`, white space folded.
+fn lead(text: &str, n: usize) -> String {
+    let mut out = String::new();
+    let mut space = false;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            space = !out.is_empty();
+            continue;
+        }
+        if space {
+            out.push(' ');
+            space = false;
+        }
+        out.push(c);
+        if out.chars().count() >= n {
+            out.push('…');
+            break;
+        }
+    }
+    out
+}
+
+/// Counts by source and the date range of the whole index.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Number of notices.
+    pub total: u64,
+    /// Count per source label.
+    pub by_source: BTreeMap<String, u64>,
+    /// Earliest publication date.
+    pub earliest: Option<NaiveDate>,
+    /// Latest publication date.
+    pub latest: Option<NaiveDate>,
+    /// Notices without a date.
+    pub undated: u64,
+    /// When the index was last committed, and by what.
+    pub last_commit: Option<crate::writer::CommitInfo>,
+}
+
+impl NoticeIndex {
+    /// Counts by source, the date range and the last commit.
+    pub fn stats(&self) -> Result<Stats> {
+        let searcher = self.reader.searcher();
+        let mut multi = MultiCollector::new();
+        let count = multi.add_collector(Count);
+        let mut by_source = FacetCollector::for_field(schema::SOURCE);
+        by_source.add_facet(Facet::root());
+        let by_source = multi.add_collector(by_source);
+        let mut by_month = FacetCollector::for_field(schema::MONTH);
+        by_month.add_facet(Facet::root());
+        let by_month = multi.add_collector(by_month);
+        let newest = multi.add_collector(
+            TopDocs::with_limit(1).order_by_fast_field::<tantivy::DateTime>(schema::PUBLISHED, Order::Desc),
+        );
+        let oldest = multi.add_collector(
+            TopDocs::with_limit(1).order_by_fast_field::<tantivy::DateTime>(schema::PUBLISHED, Order::Asc),
+        );
+        let mut fruit = searcher.search(&AllQuery, &multi)?;
+        let to_date = |d: Option<tantivy::DateTime>| {
+            d.and_then(|d| chrono::DateTime::from_timestamp(d.into_timestamp_secs(), 0)).map(|d| d.date_naive())
+        };
+        let latest = newest.extract(&mut fruit).first().and_then(|(d, _)| to_date(*d));
+        // Ascending order puts missing values first; fall back to a scan.
+        let mut earliest = oldest.extract(&mut fruit).first().and_then(|(d, _)| to_date(*d));
+        let f = facets(&by_source.extract(&mut fruit), &by_month.extract(&mut fruit));
+        if earliest.is_none() {
+            earliest = f
+                .month
+                .keys()
+                .filter(|k| k.as_str() != schema::UNDATED)
+                .min()
+                .and_then(|m| parse_date(m, DateEnd::Start).ok());
+            if let (Some(e), Ok(all)) = (earliest, self.all()) {
+                earliest = all.iter().filter_map(|n| n.published).filter(|d| d.year() == e.year()).min();
+            }
+        }
+        Ok(Stats {
+            total: count.extract(&mut fruit) as u64,
+            by_source: f.source,
+            earliest,
+            latest,
+            undated: f.month.get(schema::UNDATED).copied().unwrap_or(0),
+            last_commit: self.last_commit()?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_words_phrases_exclusions_and_or() {
+        let p = parse(r#"一致性评价 "clinical trials" -draft 注射剂 OR injection"#).unwrap();
+        assert_eq!(
+            p.must,
+            vec![
+                vec![Item::Word("一致性评价".into())],
+                vec![Item::Phrase("clinical trials".into())],
+                vec![Item::Word("注射剂".into()), Item::Word("injection".into())],
+            ]
+        );
+        assert_eq!(p.must_not, vec![Item::Word("draft".into())]);
+    }
+
+    #[test]
+    fn bad_queries_are_named() {
+        assert!(matches!(parse("   "), Err(Error::EmptyQuery)));
+        assert!(matches!(parse("\"abc"), Err(Error::UnbalancedQuote)));
+        assert!(matches!(parse(&"药".repeat(MAX_QUERY_CHARS + 1)), Err(Error::QueryTooLong { .. })));
+    }
+
+    #[test]
+    fn dates_parse_with_partial_forms() {
+        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(parse_date("2020-05-13", DateEnd::Start).unwrap(), d(2020, 5, 13));
+        assert_eq!(parse_date("2020-05", DateEnd::End).unwrap(), d(2020, 5, 31));
+        assert_eq!(parse_date("2020", DateEnd::Start).unwrap(), d(2020, 1, 1));
+        assert_eq!(parse_date("2020-02", DateEnd::End).unwrap(), d(2020, 2, 29));
+        for bad in ["not-a-date", "2020-13-01", "20-01-01", "2020-02-30", "", "2020-05-13-1"] {
+            assert!(matches!(parse_date(bad, DateEnd::Start), Err(Error::InvalidDate { .. })), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ranges_merge_and_html_escapes() {
+        assert_eq!(merge_ranges([[9, 15], [0, 9], [20, 22]].into_iter()), vec![[0, 15], [20, 22]]);
+        assert_eq!(to_html("a<b>c", &[[4, 5]]), "a&lt;b&gt;<b>c</b>");
+    }
+}

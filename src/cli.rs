@@ -1,0 +1,42 @@
+//! Command-line interface.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::commands;
+
+/// Search engine for Chinese and English regulatory notices.
+#[derive(Debug, Parser)]
+#[command(name = "notices", version, about, long_about = None)]
+pub struct Cli {
+    /// Data directory (index and crawl state).
+    #[arg(long, global = true, env = "NOTICES_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Configuration file (TOML).
+    #[arg(long, global = true, env = "NOTICES_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// More logging (-v info, -vv debug); NOTICES_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Search the index.
+    Search(commands::search::SearchArgs),
+    /// Parse a weekly digest and index its items.
+    Ingest(commands::ingest::IngestArgs),
+    /// Counts by source and date range.
+    Stats(commands::stats::StatsArgs),
+    /// Print one notice in full.
+    Show(commands::show::ShowArgs),
+    /// Crawl the sources (or the pages a digest links) into the index.
+    Crawl(commands::crawl::CrawlArgs),
+    /// Run the local query server.
+    Serve(commands::serve::ServeArgs),
+}

@@ -1,0 +1,86 @@
+//! Configuration: one struct, read from a TOML file, then `NOTICES_*`
+//! environment variables, then flags (each overriding the one before).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+/// Everything configurable. Every field is optional in the file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where the index and the crawl state live.
+    pub data_dir: Option<PathBuf>,
+    /// Crawler settings (user agent, politeness, source overrides).
+    pub crawl: crawler::config::CrawlConfig,
+    /// Server settings.
+    pub server: ServerConfig,
+}
+
+/// Settings of `notices serve`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to bind (default 127.0.0.1:7878).
+    pub addr: Option<String>,
+}
+
+impl Config {
+    /// Reads `path` if given, else the default config file if it exists.
+    pub fn load(path: Option<&Path>) -> Result<Config> {
+        let (path, required) = match path {
+            Some(p) => (p.to_path_buf(), true),
+            None => match default_config_file() {
+                Some(p) => (p, false),
+                None => return Ok(Config::default()),
+            },
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+            Err(e) => return Err(e).with_context(|| format!("cannot read config file {}", path.display())),
+        };
+        toml::from_str(&text).map_err(|e| anyhow::Error::new(crate::UsageError(format!(
+            "invalid config file {}: {e}",
+            path.display()
+        ))))
+    }
+
+    /// The data directory: flag or env (already merged by clap), else the
+    /// file, else the user's data directory.
+    pub fn data_dir(&self, from_cli: Option<&Path>) -> Result<PathBuf> {
+        if let Some(p) = from_cli.or(self.data_dir.as_deref()) {
+            return Ok(p.to_path_buf());
+        }
+        directories::ProjectDirs::from("", "", "notices")
+            .map(|d| d.data_dir().to_path_buf())
+            .context("no home directory to put the data in: pass --data-dir or set NOTICES_DATA_DIR")
+    }
+}
+
+fn default_config_file() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "notices").map(|d| d.config_dir().join("config.toml"))
+}
+
+/// Paths inside the data directory.
+#[derive(Debug, Clone)]
+pub struct DataDir {
+    /// The directory itself.
+    pub root: PathBuf,
+}
+
+impl DataDir {
+    /// Wraps a data directory path.
+    pub fn new(root: PathBuf) -> DataDir {
+        DataDir { root }
+    }
+    /// The Tantivy index.
+    pub fn index(&self) -> PathBuf {
+        self.root.join("index")
+    }
+    /// The crawl state database.
+    pub fn crawl_db(&self) -> PathBuf {
+        self.root.join("crawl.sqlite")
+    }
+}
