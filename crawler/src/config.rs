@@ -1,6 +1,10 @@
 //! Crawler configuration (the `[crawl]` table of the config file).
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
+
+use crate::sources::SourceSettings;
 
 /// Crawler settings.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -8,4 +12,6 @@ use serde::Deserialize;
 pub struct CrawlConfig {
     /// User-Agent sent with every request.
     pub user_agent: Option<String>,
+    /// Per-source settings, keyed by source name (`cnipa`, `cde`, `nmpa`, `fda`, `eca`).
+    pub sources: BTreeMap<String, SourceSettings>,
 }

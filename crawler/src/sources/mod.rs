@@ -143,3 +143,21 @@ pub trait Source: Send + Sync {
         false
     }
 }
+
+/// Per-source settings from the `[crawl.sources.<name>]` tables of the
+/// config file (names: `cnipa`, `cde`, `nmpa`, `fda`, `eca`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SourceSettings {
+    /// Replaces the site's origin (scheme, host, port) in every default
+    /// start URL, e.g. `http://127.0.0.1:8080` for a fixture site.
+    pub base_url: Option<Url>,
+    /// Replaces the default start URLs altogether.
+    pub start_urls: Vec<Url>,
+    /// Crawl this source (default true).
+    pub enabled: Option<bool>,
+    /// A cookie header to send (e.g. a challenge cookie from a browser).
+    pub cookie: Option<String>,
+    /// Stop after this many listing pages per start URL.
+    pub max_pages: Option<usize>,
+}
