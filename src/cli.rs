@@ -35,6 +35,8 @@ pub enum Command {
     Stats(commands::stats::StatsArgs),
     /// Print one notice in full.
     Show(commands::show::ShowArgs),
+    /// Print every notice as JSON lines.
+    Export(commands::export::ExportArgs),
     /// Crawl the sources (or the pages a digest links) into the index.
     Crawl(commands::crawl::CrawlArgs),
     /// Run the local query server.

@@ -1,17 +1,137 @@
 //! Crawler configuration (the `[crawl]` table of the config file).
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde::Deserialize;
 
 use crate::sources::SourceSettings;
 
-/// Crawler settings.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Where the crawler says who it is, unless configured otherwise.
+pub const DEFAULT_CONTACT_URL: &str = "https://github.com/notices-search/notices";
+
+/// Crawler settings. Every field has a default fit for real government
+/// sites; tests lower the delay and the timeouts.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CrawlConfig {
-    /// User-Agent sent with every request.
+    /// User-Agent sent with every request (default: `notices/<version> (+<contact_url>)`).
     pub user_agent: Option<String>,
+    /// The URL named in the default User-Agent, where a webmaster can reach us.
+    pub contact_url: String,
+    /// Minimum delay between two requests to one host, in milliseconds.
+    pub delay_ms: u64,
+    /// Per-host delays overriding `delay_ms` (host name → milliseconds).
+    pub host_delay_ms: BTreeMap<String, u64>,
+    /// Largest robots.txt `Crawl-delay` honoured, in seconds (a larger one is cut to this).
+    pub max_crawl_delay_secs: u64,
+    /// Requests in flight to one host at once.
+    pub concurrency_per_host: usize,
+    /// TCP/TLS connect timeout, in milliseconds.
+    pub connect_timeout_ms: u64,
+    /// Longest wait for the next bytes of a response, in milliseconds.
+    pub read_timeout_ms: u64,
+    /// Longest time for one whole request, in milliseconds.
+    pub request_timeout_ms: u64,
+    /// Bodies larger than this are cut here and recorded as oversized.
+    pub max_body_bytes: usize,
+    /// Redirects followed before a URL is given up.
+    pub max_redirects: usize,
+    /// Retries after a timeout, a connection error, a 429 or a 5xx.
+    pub retries: u32,
+    /// First retry delay in milliseconds (doubled each retry, with jitter).
+    pub backoff_base_ms: u64,
+    /// Longest retry delay (also the cap on `Retry-After`), in milliseconds.
+    pub backoff_max_ms: u64,
+    /// How long a fetched robots.txt is trusted, in seconds.
+    pub robots_ttl_secs: u64,
+    /// How long a fetched detail page is left alone before it is checked
+    /// again (listings are fetched every run), in seconds.
+    pub recheck_secs: u64,
+    /// Notices written to the index between two commits.
+    pub commit_every: usize,
+    /// Stop after this many fetched pages (none: no limit).
+    pub max_pages: Option<usize>,
+    /// Hosts the crawl may visit besides those of the sources' start URLs.
+    pub allowed_hosts: Vec<String>,
     /// Per-source settings, keyed by source name (`cnipa`, `cde`, `nmpa`, `fda`, `eca`).
     pub sources: BTreeMap<String, SourceSettings>,
+}
+
+impl Default for CrawlConfig {
+    fn default() -> Self {
+        CrawlConfig {
+            user_agent: None,
+            contact_url: DEFAULT_CONTACT_URL.to_string(),
+            delay_ms: 1000,
+            host_delay_ms: BTreeMap::new(),
+            max_crawl_delay_secs: 60,
+            concurrency_per_host: 1,
+            connect_timeout_ms: 10_000,
+            read_timeout_ms: 30_000,
+            request_timeout_ms: 120_000,
+            max_body_bytes: 20 * 1024 * 1024,
+            max_redirects: 5,
+            retries: 3,
+            backoff_base_ms: 1000,
+            backoff_max_ms: 120_000,
+            robots_ttl_secs: 24 * 3600,
+            recheck_secs: 7 * 24 * 3600,
+            commit_every: 50,
+            max_pages: None,
+            allowed_hosts: Vec::new(),
+            sources: BTreeMap::new(),
+        }
+    }
+}
+
+impl CrawlConfig {
+    /// Settings for tests against a loopback server: no delay, short
+    /// timeouts, quick retries.
+    pub fn for_tests() -> Self {
+        CrawlConfig {
+            delay_ms: 0,
+            connect_timeout_ms: 1000,
+            read_timeout_ms: 1000,
+            request_timeout_ms: 5000,
+            backoff_base_ms: 20,
+            backoff_max_ms: 2000,
+            recheck_secs: 0,
+            ..CrawlConfig::default()
+        }
+    }
+
+    /// The User-Agent header: the configured one, else one naming the
+    /// project and the contact URL.
+    pub fn user_agent(&self) -> String {
+        match &self.user_agent {
+            Some(ua) if !ua.trim().is_empty() => ua.trim().to_string(),
+            _ => format!("notices/{} (+{})", env!("CARGO_PKG_VERSION"), self.contact_url),
+        }
+    }
+
+    /// The politeness delay of a host.
+    pub fn delay_for(&self, host: &str) -> Duration {
+        Duration::from_millis(*self.host_delay_ms.get(host).unwrap_or(&self.delay_ms))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_polite_and_toml_overrides_them() {
+        let d = CrawlConfig::default();
+        assert_eq!(d.delay_ms, 1000);
+        assert_eq!(d.concurrency_per_host, 1);
+        assert!(d.user_agent().contains(DEFAULT_CONTACT_URL));
+        let c: CrawlConfig =
+            serde_json::from_str(r#"{"delay_ms": 0, "host_delay_ms": {"www.fda.gov": 5000}, "user_agent": "x/1"}"#)
+                .unwrap();
+        assert_eq!(c.delay_for("www.fda.gov"), Duration::from_secs(5));
+        assert_eq!(c.delay_for("a.cn"), Duration::ZERO);
+        assert_eq!(c.user_agent(), "x/1");
+        assert_eq!(c.retries, 3, "unset fields keep their defaults");
+    }
 }

@@ -27,6 +27,28 @@ pub enum Error {
     /// The index refused or failed.
     #[error(transparent)]
     Index(#[from] index::Error),
+    /// Another crawl holds the lock of this data directory.
+    #[error("another crawl is already running on the data directory {dir} (its lock file {lock} is held); wait for it to finish")]
+    Busy {
+        /// The data directory.
+        dir: PathBuf,
+        /// The lock file.
+        lock: PathBuf,
+    },
+    /// The crawl state database failed.
+    #[error("crawl state {path}: {source}")]
+    State {
+        /// The SQLite file.
+        path: PathBuf,
+        /// The underlying error.
+        source: rusqlite::Error,
+    },
+    /// The HTTP client could not be built (bad user agent, TLS setup).
+    #[error("cannot build the HTTP client: {0}")]
+    Client(String),
+    /// A configuration value that cannot be used.
+    #[error("invalid crawl configuration: {0}")]
+    Config(String),
     /// Filesystem error.
     #[error("I/O error on {path}: {source}")]
     Io {
@@ -41,7 +63,7 @@ impl Error {
     /// True when the error is the user's (bad input), false when it is internal.
     pub fn is_user_error(&self) -> bool {
         match self {
-            Error::InvalidUrl { .. } => true,
+            Error::InvalidUrl { .. } | Error::Busy { .. } | Error::Config(_) => true,
             Error::Index(e) => e.is_user_error(),
             _ => false,
         }

@@ -2,9 +2,13 @@
 //! parser of weekly digests.
 #![deny(missing_docs)]
 
+pub mod charset;
 pub mod config;
 pub mod digest;
 pub mod error;
+pub mod lock;
+pub mod politeness;
+pub mod robots;
 pub mod sources;
 
 pub use error::{Error, Result};

@@ -78,7 +78,7 @@ pub fn extract(text: &str) -> Vec<String> {
 /// particle or punctuation that cannot be part of one.
 fn trim_issuer_prefix(s: &str) -> String {
     let cut = ['的', '和', '及', '与', '见', '》', '“', '”'];
-    match s.char_indices().filter(|(_, c)| cut.contains(c)).last() {
+    match s.char_indices().rfind(|(_, c)| cut.contains(c)) {
         Some((i, c)) if s[..i].chars().count() < 15 => s[i + c.len_utf8()..].to_string(),
         _ => s.to_string(),
     }

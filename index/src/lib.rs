@@ -41,6 +41,7 @@ pub mod notice;
 pub mod schema;
 pub mod search;
 pub mod store;
+pub mod synth;
 pub mod writer;
 
 pub use error::{Error, Result};

@@ -149,7 +149,7 @@ impl Lang {
                 letters += 1;
             }
         }
-        if letters > 0 && han * 10 >= letters { Lang::Zh } else if letters == 0 { Lang::Zh } else { Lang::En }
+        if letters == 0 || han * 10 >= letters { Lang::Zh } else { Lang::En }
     }
 }
 

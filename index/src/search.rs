@@ -360,7 +360,10 @@ fn item_query(fields: &Fields, item: &Item) -> Option<Box<dyn Query>> {
 
 /// Builds the positive text query (what snippets highlight) and the
 /// negative clauses.
-fn text_query(fields: &Fields, parsed: &ParsedQuery, raw: &str) -> Result<(Box<dyn Query>, Vec<Box<dyn Query>>)> {
+/// The positive text query and the queries of excluded items.
+type TextQuery = (Box<dyn Query>, Vec<Box<dyn Query>>);
+
+fn text_query(fields: &Fields, parsed: &ParsedQuery, raw: &str) -> Result<TextQuery> {
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for group in &parsed.must {
         let alternatives: Vec<Box<dyn Query>> = group.iter().filter_map(|i| item_query(fields, i)).collect();
@@ -475,8 +478,15 @@ impl NoticeIndex {
     ) -> Result<SearchResults> {
         let mut body_snippets = SnippetGenerator::create(searcher, positive, self.fields.body)?;
         body_snippets.set_max_num_chars(SNIPPET_CHARS);
-        let mut title_snippets = SnippetGenerator::create(searcher, positive, self.fields.title)?;
-        title_snippets.set_max_num_chars(10_000);
+        // Titles are short: highlight them whole, from the query's title terms.
+        let mut title_terms = std::collections::HashSet::new();
+        positive.query_terms(&mut |term, _| {
+            if term.field() == self.fields.title
+                && let Some(text) = term.value().as_str()
+            {
+                title_terms.insert(text.to_string());
+            }
+        });
         let mut hits = Vec::with_capacity(page.len());
         for (score, addr) in page {
             let notice = self.decode(&searcher.doc(addr)?)?;
@@ -488,13 +498,13 @@ impl NoticeIndex {
                 (body.fragment().to_string(), ranges)
             };
             let snippet_html = to_html(&snippet, &highlights);
-            let title = title_snippets.snippet(&notice.title);
-            let title_ranges = merge_ranges(title.highlighted().iter().map(|r| [r.start, r.end]));
-            let title_html = if title.fragment() == notice.title {
-                to_html(&notice.title, &title_ranges)
-            } else {
-                to_html(&notice.title, &[])
-            };
+            let title_ranges = merge_ranges(
+                analyzer::analyze(&notice.title, Mode::Index)
+                    .into_iter()
+                    .filter(|t| title_terms.contains(&t.text))
+                    .map(|t| [t.offset_from, t.offset_to]),
+            );
+            let title_html = to_html(&notice.title, &title_ranges);
             hits.push(Hit {
                 id: notice.id,
                 title: notice.title,

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod crawl;
+pub mod export;
 pub mod ingest;
 pub mod search;
 pub mod serve;
@@ -41,6 +42,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Ingest(args) => ingest::run(&ctx, args),
         Command::Stats(args) => stats::run(&ctx, args),
         Command::Show(args) => show::run(&ctx, args),
+        Command::Export(args) => export::run(&ctx, args),
         Command::Crawl(args) => crawl::run(&ctx, args),
         Command::Serve(args) => serve::run(&ctx, args),
     }

@@ -1,16 +1,87 @@
-//! `notices serve` (being written).
+//! `notices serve`: the local query server (see `crate::server`).
 
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use super::Ctx;
+use crate::UsageError;
+
+/// Where the server listens unless told otherwise: loopback only.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:7878";
 
 /// Arguments of `notices serve`.
 #[derive(Debug, clap::Args)]
-pub struct ServeArgs {}
+pub struct ServeArgs {
+    /// Address to listen on (default 127.0.0.1:7878, also config `server.addr`).
+    /// Only loopback unless another address is given here.
+    #[arg(long, env = "NOTICES_ADDR", value_name = "HOST:PORT")]
+    pub addr: Option<String>,
+    // `--recrawl-every` (periodic crawling while serving) belongs here; it
+    // is another issue.
+}
 
-/// Runs the server.
-pub fn run(_ctx: &Ctx, _args: ServeArgs) -> Result<ExitCode> {
-    anyhow::bail!("notices serve is not available yet")
+/// Resolves the address to bind: the flag (or env), else the config file,
+/// else [`DEFAULT_ADDR`].
+pub fn bind_addr(flag: Option<&str>, config: Option<&str>) -> Result<SocketAddr> {
+    let text = flag.or(config).unwrap_or(DEFAULT_ADDR).trim();
+    let mut addrs = text.to_socket_addrs().map_err(|e| {
+        UsageError(format!("invalid --addr {text:?}: {e} (expected HOST:PORT such as {DEFAULT_ADDR})"))
+    })?;
+    addrs.next().ok_or_else(|| UsageError(format!("--addr {text:?} resolves to no address")).into())
+}
+
+/// Runs the server until Ctrl-C or SIGTERM.
+pub fn run(ctx: &Ctx, args: ServeArgs) -> Result<ExitCode> {
+    let addr = bind_addr(args.addr.as_deref(), ctx.config.server.addr.as_deref())?;
+    if !addr.ip().is_loopback() {
+        tracing::warn!("listening on {addr}, which is not a loopback address: other machines can query this index");
+    }
+    // Bind before building anything so a busy port fails at once.
+    let listener = std::net::TcpListener::bind(addr)
+        .map_err(|e| UsageError(format!("cannot listen on {addr}: {e} (pick another with --addr)")))?;
+    listener.set_nonblocking(true)?;
+    let local = listener.local_addr()?;
+
+    let index = ctx.open_index()?;
+    // An empty index gets the bundled sample; if that fails the server
+    // still runs (a crawl may fill the index later).
+    if let Err(e) = super::ingest::ensure_sample(&index) {
+        tracing::warn!("could not build the sample index: {e:#}");
+    }
+    let notices = index.len()?;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        // Tests and scripts read the URL from this line (the port may be 0 → chosen).
+        eprintln!("notices: serving {notices} notices on http://{local}/ (Ctrl-C to stop)");
+        crate::server::serve(listener, index, crate::server::shutdown_signal()).await
+    })?;
+    eprintln!("notices: server stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_address_is_loopback_and_flags_win() {
+        let d = bind_addr(None, None).unwrap();
+        assert!(d.ip().is_loopback());
+        assert_eq!(d.port(), 7878);
+        assert_eq!(bind_addr(None, Some("127.0.0.1:9000")).unwrap().port(), 9000);
+        assert_eq!(bind_addr(Some("0.0.0.0:8080"), Some("127.0.0.1:9000")).unwrap().to_string(), "0.0.0.0:8080");
+        assert!(bind_addr(Some("localhost:1"), None).unwrap().ip().is_loopback());
+    }
+
+    #[test]
+    fn a_bad_address_is_a_usage_error() {
+        for bad in ["7878", "127.0.0.1", "127.0.0.1:99999", "::1"] {
+            let err = bind_addr(Some(bad), None).unwrap_err();
+            assert!(err.downcast_ref::<UsageError>().is_some(), "{bad}: {err}");
+        }
+    }
 }

@@ -6,11 +6,15 @@
 //! It never fetches anything itself; the engine does, politely, and hands
 //! it [`Page`]s. That keeps every source testable on saved bytes.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use index::Notice;
 use url::Url;
 
 use crate::error::Result;
+
+pub mod cnipa;
 
 /// HTTP method of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -160,4 +164,324 @@ pub struct SourceSettings {
     pub cookie: Option<String>,
     /// Stop after this many listing pages per start URL.
     pub max_pages: Option<usize>,
+}
+
+/// Names of the known sources, as used in the config file and `--source`.
+pub const NAMES: [&str; 5] = ["cnipa", "cde", "nmpa", "fda", "eca"];
+
+/// The source called `name` (case-insensitive), configured by `settings`.
+pub fn by_name(name: &str, settings: &SourceSettings) -> Option<Box<dyn Source>> {
+    let source: Box<dyn Source> = match name.trim().to_ascii_lowercase().as_str() {
+        "cnipa" => Box::new(cnipa::Cnipa::new(settings)),
+        // "cde" => Box::new(cde::Cde::new(settings)),
+        // "nmpa" => Box::new(nmpa::Nmpa::new(settings)),
+        // "fda" => Box::new(fda::Fda::new(settings)),
+        // "eca" => Box::new(eca::Eca::new(settings)),
+        _ => return None,
+    };
+    Some(source)
+}
+
+/// Every enabled source, in [`NAMES`] order; a source missing from
+/// `settings` gets the defaults (enabled, real start URLs).
+pub fn all(settings: &BTreeMap<String, SourceSettings>) -> Vec<Box<dyn Source>> {
+    let default = SourceSettings::default();
+    NAMES
+        .iter()
+        .filter_map(|name| {
+            let s = settings.get(*name).unwrap_or(&default);
+            if s.enabled == Some(false) { None } else { by_name(name, s) }
+        })
+        .collect()
+}
+
+/// Helpers the five sources share: settings applied to URLs and requests,
+/// text out of HTML, dates.
+pub(crate) mod util {
+    use std::sync::LazyLock;
+
+    use chrono::NaiveDate;
+    use index::{Attachment, Lang, Notice, Origin};
+    use regex::Regex;
+    use scraper::{ElementRef, Node, Selector};
+    use url::Url;
+
+    use super::{Request, SourceSettings};
+
+    /// A source's settings resolved against its real site.
+    #[derive(Debug, Clone)]
+    pub(crate) struct Site {
+        /// Hosts of the real site (links to them are rebased onto `base`).
+        pub hosts: Vec<&'static str>,
+        /// Where the site is served from instead, if overridden.
+        pub base: Option<Url>,
+        /// Start URLs, overridden or rebased.
+        pub start_urls: Vec<Url>,
+        /// Cookie header for every request.
+        pub cookie: Option<String>,
+        /// Listing pages per start URL.
+        pub max_pages: Option<usize>,
+    }
+
+    impl Site {
+        /// Applies `settings` to a site whose real hosts are `hosts` and
+        /// default start URLs `defaults` (all valid absolute URLs).
+        pub fn new(hosts: &[&'static str], defaults: &[&str], settings: &SourceSettings) -> Site {
+            // With start URLs but no base URL, the start URLs' origin is
+            // where the site lives (a fixture), so absolute links to the
+            // real host found in its pages are sent there too.
+            let base = settings.base_url.clone().or_else(|| {
+                settings.start_urls.first().filter(|u| !hosts.iter().any(|h| u.host_str() == Some(*h))).cloned()
+            });
+            let start_urls = if settings.start_urls.is_empty() {
+                defaults
+                    .iter()
+                    .filter_map(|d| Url::parse(d).ok())
+                    .map(|u| match &settings.base_url {
+                        Some(b) => rebase(&u, b),
+                        None => u,
+                    })
+                    .collect()
+            } else {
+                settings.start_urls.clone()
+            };
+            let cookie = settings.cookie.as_ref().map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+            Site { hosts: hosts.to_vec(), base, start_urls, cookie, max_pages: settings.max_pages }
+        }
+
+        /// Adds the configured cookie to a request.
+        pub fn finish(&self, req: Request) -> Request {
+            match &self.cookie {
+                Some(c) => req.with_header("Cookie", c),
+                None => req,
+            }
+        }
+
+        /// `href` resolved against `page`, with links to the real site moved
+        /// onto the base URL; `None` for `javascript:`, `mailto:` and the like.
+        pub fn link(&self, page: &Url, href: &str) -> Option<Url> {
+            let href = href.trim();
+            if href.is_empty() || href.starts_with('#') {
+                return None;
+            }
+            let url = page.join(href).ok()?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return None;
+            }
+            Some(self.localize(url))
+        }
+
+        /// A URL on one of the real hosts, moved to the base URL if one is set.
+        pub fn localize(&self, url: Url) -> Url {
+            match &self.base {
+                Some(b) if self.hosts.iter().any(|h| url.host_str() == Some(*h)) => rebase(&url, b),
+                _ => url,
+            }
+        }
+
+        /// Whether `url` is on the site (a real host, or the base URL's).
+        pub fn owns(&self, url: &Url) -> bool {
+            let host = url.host_str().unwrap_or("");
+            self.hosts.contains(&host) || self.base.as_ref().is_some_and(|b| b.host_str() == Some(host))
+        }
+
+        /// Whether pagination may go on to listing page `n` (1-based).
+        pub fn page_allowed(&self, n: usize) -> bool {
+            self.max_pages.is_none_or(|m| n <= m)
+        }
+    }
+
+    /// `url` with the scheme, host and port of `base`.
+    pub(crate) fn rebase(url: &Url, base: &Url) -> Url {
+        let mut out = url.clone();
+        // Each setter only fails on URLs that cannot have a host, which
+        // http(s) URLs always can; keep the original if one does fail.
+        if out.set_scheme(base.scheme()).is_err()
+            || out.set_host(base.host_str()).is_err()
+            || out.set_port(base.port()).is_err()
+        {
+            return url.clone();
+        }
+        out
+    }
+
+    /// A CSS selector known to be valid.
+    pub(crate) fn sel(css: &str) -> Selector {
+        // The selectors are literals of this crate; a bad one is a bug
+        // caught by every test that parses a page.
+        Selector::parse(css).unwrap_or_else(|e| panic!("bad selector {css:?}: {e}"))
+    }
+
+    /// White space runs (including full-width spaces) collapsed to one space, trimmed.
+    pub(crate) fn squash(s: &str) -> String {
+        s.split(|c: char| c.is_whitespace() || c == '\u{a0}').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+    }
+
+    /// An element's text on one line.
+    pub(crate) fn text(el: ElementRef<'_>) -> String {
+        squash(&el.text().collect::<String>())
+    }
+
+    /// The first match of `css` under `root`, as one line of text, if non-empty.
+    pub(crate) fn first_text(root: ElementRef<'_>, css: &Selector) -> Option<String> {
+        root.select(css).map(text).find(|t| !t.is_empty())
+    }
+
+    /// Content of `<meta name=NAME>` (case-insensitive name), if non-empty.
+    pub(crate) fn meta(doc: &scraper::Html, name: &str) -> Option<String> {
+        static META: LazyLock<Selector> = LazyLock::new(|| sel("meta[name][content]"));
+        doc.select(&META)
+            .find(|m| m.attr("name").is_some_and(|n| n.eq_ignore_ascii_case(name)))
+            .and_then(|m| m.attr("content"))
+            .map(squash)
+            .filter(|c| !c.is_empty())
+    }
+
+    const BLOCKS: &[&str] = &[
+        "p", "div", "br", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article",
+        "header", "footer", "blockquote", "pre", "dl", "dt", "dd", "hr", "form", "center",
+    ];
+
+    /// What [`block_text`] does with an element.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub(crate) enum Walk {
+        /// Take its text.
+        Enter,
+        /// Leave it out.
+        Skip,
+        /// Stop the whole text here.
+        Stop,
+    }
+
+    /// An element's text, one line per block element, blank lines dropped.
+    /// `judge` can leave out sub-trees or end the text early; scripts and
+    /// styles are always left out.
+    pub(crate) fn block_text(root: ElementRef<'_>, judge: &dyn Fn(ElementRef<'_>) -> Walk) -> String {
+        let mut out = String::new();
+        // An explicit stack rather than recursion: hostile pages can nest
+        // deeply. `true` marks the closing of an element.
+        let mut stack = vec![(*root, false)];
+        while let Some((node, closing)) = stack.pop() {
+            match node.value() {
+                Node::Text(t) if !closing => out.push_str(t),
+                Node::Element(e) => {
+                    let name = e.name();
+                    if closing {
+                        if BLOCKS.contains(&name) {
+                            out.push('\n');
+                        }
+                        continue;
+                    }
+                    if matches!(name, "script" | "style" | "noscript" | "template" | "head") {
+                        continue;
+                    }
+                    if let Some(el) = ElementRef::wrap(node)
+                        && el != root
+                    {
+                        match judge(el) {
+                            Walk::Enter => {}
+                            Walk::Skip => continue,
+                            Walk::Stop => break,
+                        }
+                    }
+                    if BLOCKS.contains(&name) {
+                        out.push('\n');
+                    } else if matches!(name, "td" | "th") {
+                        out.push(' ');
+                    }
+                    stack.push((node, true));
+                    stack.extend(node.children().rev().map(|c| (c, false)));
+                }
+                _ => {}
+            }
+        }
+        out.lines().map(squash).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("\n")
+    }
+
+    /// [`block_text`] with nothing left out.
+    pub(crate) fn all_text(root: ElementRef<'_>) -> String {
+        block_text(root, &|_| Walk::Enter)
+    }
+
+    /// A date written `YYYY-MM-DD`, `YYYY/MM/DD`, `YYYY.MM.DD`, `YYYY年M月D日`
+    /// or `YYYYMMDD`, the first one found in `s`.
+    pub(crate) fn find_ymd(s: &str) -> Option<NaiveDate> {
+        static YMD: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"((?:19|20)\d{2})\s*(?:[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})|(\d{2})(\d{2}))(?:\D|$)")
+                .expect("valid regex")
+        });
+        YMD.captures_iter(s).find_map(|c| {
+            let y: i32 = c[1].parse().ok()?;
+            let m: u32 = c.get(2).or(c.get(4))?.as_str().parse().ok()?;
+            let d: u32 = c.get(3).or(c.get(5))?.as_str().parse().ok()?;
+            NaiveDate::from_ymd_opt(y, m, d)
+        })
+    }
+
+    /// Decodes the HTML entities of a text fragment (`&amp;`, `&#039;` ...).
+    pub(crate) fn unescape(s: &str) -> String {
+        if !s.contains('&') {
+            return s.to_string();
+        }
+        let frag = scraper::Html::parse_fragment(&format!("<p>{}</p>", s.replace('<', "&lt;")));
+        frag.root_element().text().collect()
+    }
+
+    /// File extensions that make a link an attachment.
+    pub(crate) fn is_file_link(url: &Url) -> bool {
+        let path = url.path().to_ascii_lowercase();
+        [".pdf", ".doc", ".docx", ".xls", ".xlsx", ".zip", ".rar", ".wps", ".ofd", ".et", ".ppt", ".pptx", ".7z"]
+            .iter()
+            .any(|ext| path.ends_with(ext))
+    }
+
+    /// Adds an attachment unless its URL is already there.
+    pub(crate) fn push_attachment(list: &mut Vec<Attachment>, url: &Url, name: Option<String>) {
+        let url = url.to_string();
+        if !list.iter().any(|a| a.url == url) {
+            list.push(Attachment { url, name: name.filter(|n| !n.is_empty()) });
+        }
+    }
+
+    /// Document numbers of all `texts`, in order, without repeats.
+    pub(crate) fn doc_numbers<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for t in texts {
+            for n in index::docnum::extract(t) {
+                if !out.iter().any(|o| index::docnum::normalize(o) == index::docnum::normalize(&n)) {
+                    out.push(n);
+                }
+            }
+        }
+        out
+    }
+
+    /// A crawled notice with the fields every source fills the same way.
+    pub(crate) fn notice(source: index::Source, url: &Url, title: String, body: String) -> Notice {
+        let url = index::notice::canonical_url(url.as_str());
+        let lang = Lang::detect(&format!("{title}\n{body}"));
+        Notice {
+            id: Notice::id_for_url(&url),
+            url: Some(url),
+            source,
+            title,
+            body,
+            published: None,
+            doc_numbers: Vec::new(),
+            agency: None,
+            lang,
+            attachments: Vec::new(),
+            links: Vec::new(),
+            origin: Origin::Crawl,
+            fetched_at: None,
+            first_seen: None,
+            withdrawn: false,
+        }
+    }
+
+    /// Whether an answer looks like a Ruishu (瑞数) JavaScript challenge:
+    /// the `$_ts` bootstrap or `r="m"`/`r='m'` scripts.
+    pub(crate) fn has_ruishu_markers(text: &str) -> bool {
+        text.contains("$_ts") || text.contains("r=\"m\"") || text.contains("r='m'")
+    }
 }

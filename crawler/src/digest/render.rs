@@ -1,0 +1,1 @@
+//! Rendering notices as a weekly digest (being written).

@@ -1,0 +1,1 @@
+/* placeholder /api/search /assets/app.js /assets/style.css */
