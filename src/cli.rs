@@ -35,10 +35,15 @@ pub enum Command {
     Stats(commands::stats::StatsArgs),
     /// Print one notice in full.
     Show(commands::show::ShowArgs),
+    /// Notices first seen recently (default: the last 7 days), newest first.
+    New(commands::new::NewArgs),
     /// Print every notice as JSON lines.
     Export(commands::export::ExportArgs),
     /// Crawl the sources (or the pages a digest links) into the index.
     Crawl(commands::crawl::CrawlArgs),
+    /// Generate the benchmark corpus (see BENCHMARKS.md).
+    #[command(hide = true)]
+    GenCorpus(commands::gen_corpus::GenCorpusArgs),
     /// Run the local query server.
     Serve(commands::serve::ServeArgs),
 }

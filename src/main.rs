@@ -4,7 +4,9 @@
 mod cli;
 mod commands;
 mod config;
+mod feed;
 mod output;
+mod scheduler;
 mod server;
 
 use std::process::ExitCode;

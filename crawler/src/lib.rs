@@ -6,10 +6,13 @@ pub mod charset;
 pub mod config;
 pub mod digest;
 pub mod error;
+pub mod fetch;
+pub mod history;
 pub mod lock;
 pub mod politeness;
 pub mod robots;
 pub mod sources;
+pub mod state;
 
 pub use error::{Error, Result};
 

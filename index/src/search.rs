@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::time::Instant;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, FacetCollector, MultiCollector, TopDocs};
 use tantivy::query::{
@@ -56,6 +56,8 @@ pub enum Sort {
     Relevance,
     /// Publication date, newest first (undated last).
     Newest,
+    /// When `notices` first saw the notice, newest first.
+    Discovered,
 }
 
 impl std::str::FromStr for Sort {
@@ -64,6 +66,7 @@ impl std::str::FromStr for Sort {
         match s.trim().to_ascii_lowercase().as_str() {
             "relevance" | "score" => Ok(Sort::Relevance),
             "newest" | "date" => Ok(Sort::Newest),
+            "discovered" | "first_seen" => Ok(Sort::Discovered),
             _ => Err(Error::InvalidSort(s.to_string())),
         }
     }
@@ -94,6 +97,10 @@ pub struct SearchRequest {
     /// Include notices withdrawn from their site.
     #[serde(default)]
     pub include_withdrawn: bool,
+    /// Only notices first seen at or after this time. With it, an empty
+    /// query means "every notice" (for `notices new` and feeds).
+    #[serde(default)]
+    pub seen_since: Option<DateTime<Utc>>,
 }
 
 impl SearchRequest {
@@ -108,6 +115,7 @@ impl SearchRequest {
             limit: 10,
             offset: 0,
             include_withdrawn: false,
+            seen_since: None,
         }
     }
 
@@ -208,6 +216,10 @@ pub struct Hit {
     pub score: f32,
     /// Withdrawn from its site.
     pub withdrawn: bool,
+    /// When `notices` first saw it.
+    pub first_seen: Option<DateTime<Utc>>,
+    /// When its page was last fetched with a change (crawled notices).
+    pub fetched_at: Option<DateTime<Utc>>,
 }
 
 /// Facet counts over every matching notice (not just the page shown).
@@ -405,9 +417,12 @@ impl NoticeIndex {
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults> {
         let started = Instant::now();
         req.validate()?;
-        let parsed = parse(&req.query)?;
         let f = &self.fields;
-        let (positive, negatives) = text_query(f, &parsed, &req.query)?;
+        let (positive, negatives): TextQuery = if req.query.trim().is_empty() && req.seen_since.is_some() {
+            (Box::new(AllQuery), Vec::new())
+        } else {
+            text_query(f, &parse(&req.query)?, &req.query)?
+        };
 
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, positive.box_clone())];
         clauses.extend(negatives.into_iter().map(|q| (Occur::MustNot, q)));
@@ -428,6 +443,10 @@ impl NoticeIndex {
                 None => Bound::Unbounded,
             };
             clauses.push(filter(Box::new(RangeQuery::new(bound(req.since), bound(req.until)))));
+        }
+        if let Some(since) = req.seen_since {
+            let from = Term::from_field_date(f.first_seen, tantivy::DateTime::from_timestamp_secs(since.timestamp()));
+            clauses.push(filter(Box::new(RangeQuery::new(Bound::Included(from), Bound::Unbounded))));
         }
         if !req.include_withdrawn {
             let term = Term::from_field_u64(f.withdrawn, 1);
@@ -455,6 +474,13 @@ impl NoticeIndex {
             Sort::Newest => {
                 let by_date = top.order_by_fast_field::<tantivy::DateTime>(schema::PUBLISHED, Order::Desc);
                 let handle = multi.add_collector(by_date);
+                let mut fruit = searcher.search(&query, &multi)?;
+                let page = handle.extract(&mut fruit).into_iter().map(|(_, addr)| (0.0, addr)).collect();
+                (page, fruit)
+            }
+            Sort::Discovered => {
+                let by_seen = top.order_by_fast_field::<tantivy::DateTime>(schema::FIRST_SEEN, Order::Desc);
+                let handle = multi.add_collector(by_seen);
                 let mut fruit = searcher.search(&query, &multi)?;
                 let page = handle.extract(&mut fruit).into_iter().map(|(_, addr)| (0.0, addr)).collect();
                 (page, fruit)
@@ -520,6 +546,8 @@ impl NoticeIndex {
                 title_html,
                 score,
                 withdrawn: notice.withdrawn,
+                first_seen: notice.first_seen,
+                fetched_at: notice.fetched_at,
             });
         }
         Ok(SearchResults {

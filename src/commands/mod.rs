@@ -2,7 +2,9 @@
 
 pub mod crawl;
 pub mod export;
+pub mod gen_corpus;
 pub mod ingest;
+pub mod new;
 pub mod search;
 pub mod serve;
 pub mod show;
@@ -43,7 +45,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Stats(args) => stats::run(&ctx, args),
         Command::Show(args) => show::run(&ctx, args),
         Command::Export(args) => export::run(&ctx, args),
+        Command::New(args) => new::run(&ctx, args),
         Command::Crawl(args) => crawl::run(&ctx, args),
         Command::Serve(args) => serve::run(&ctx, args),
+        Command::GenCorpus(args) => gen_corpus::run(&ctx, args),
     }
 }

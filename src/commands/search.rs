@@ -55,6 +55,7 @@ impl SearchArgs {
             limit: self.limit as usize,
             offset: self.offset as usize,
             include_withdrawn: self.include_withdrawn,
+            seen_since: None,
         })
     }
 }
@@ -77,7 +78,7 @@ pub fn run(ctx: &Ctx, args: SearchArgs) -> Result<ExitCode> {
     Ok(ExitCode::from(if results.total == 0 { exit::NO_RESULTS } else { exit::OK }))
 }
 
-fn print_text(out: &mut impl Write, r: &SearchResults, style: Style) -> std::io::Result<()> {
+pub(crate) fn print_text(out: &mut impl Write, r: &SearchResults, style: Style) -> std::io::Result<()> {
     if r.total == 0 {
         return line(out, &format!("no notices match {:?}", r.query));
     }

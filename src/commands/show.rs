@@ -16,6 +16,12 @@ pub struct ShowArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// List the versions seen of this notice and diff the last two.
+    #[arg(long)]
+    pub history: bool,
+    /// With --history: diff these two versions instead (e.g. `--diff 1 3`).
+    #[arg(long, num_args = 2, value_names = ["FROM", "TO"], requires = "history")]
+    pub diff: Option<Vec<u32>>,
 }
 
 /// Prints a notice.
@@ -23,6 +29,9 @@ pub fn run(ctx: &Ctx, args: ShowArgs) -> Result<ExitCode> {
     let index = ctx.open_index()?;
     let notice = index.get(&args.id)?.ok_or_else(|| UsageError(format!("no notice with id {:?}", args.id)))?;
     let mut out = std::io::stdout().lock();
+    if args.history {
+        return history(ctx, &args, &notice.id, &mut out);
+    }
     if args.json {
         serde_json::to_writer_pretty(&mut out, &notice)?;
         writeln!(out)?;
@@ -51,5 +60,45 @@ pub fn run(ctx: &Ctx, args: ShowArgs) -> Result<ExitCode> {
     }
     writeln!(out)?;
     writeln!(out, "{}", notice.body)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn history(ctx: &Ctx, args: &ShowArgs, id: &str, out: &mut impl Write) -> Result<ExitCode> {
+    let history = crawler::history::History::open(&ctx.data.crawl_db())?;
+    let versions = history.versions(id)?;
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &versions)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if versions.is_empty() {
+        writeln!(out, "no version history for {id} (it was indexed before history was kept)")?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    for v in &versions {
+        writeln!(
+            out,
+            "version {:>3}  {}  {}  {}",
+            v.version,
+            v.seen_at.format("%Y-%m-%d %H:%M:%S UTC"),
+            &v.content_hash[..12.min(v.content_hash.len())],
+            v.title
+        )?;
+    }
+    let pick = |n: u32| {
+        versions
+            .iter()
+            .find(|v| v.version == n)
+            .ok_or_else(|| UsageError(format!("{id} has no version {n} (it has 1..={})", versions.len())))
+    };
+    let pair = match args.diff.as_deref() {
+        Some([a, b]) => Some((pick(*a)?, pick(*b)?)),
+        _ if versions.len() >= 2 => Some((&versions[versions.len() - 2], &versions[versions.len() - 1])),
+        _ => None,
+    };
+    if let Some((a, b)) = pair {
+        writeln!(out)?;
+        write!(out, "{}", crawler::history::diff(a, b))?;
+    }
     Ok(ExitCode::SUCCESS)
 }

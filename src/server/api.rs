@@ -265,8 +265,8 @@ fn search_request(p: &SearchParams) -> Result<SearchRequest, ApiError> {
             return Err(ApiError::bad("include_withdrawn", "invalid_boolean", format!("{other:?}: expected true or false")));
         }
     };
+    // `..new` keeps the defaults of fields the API does not offer.
     Ok(SearchRequest {
-        query: q,
         sources,
         since,
         until,
@@ -274,6 +274,7 @@ fn search_request(p: &SearchParams) -> Result<SearchRequest, ApiError> {
         limit: limit as usize,
         offset: offset as usize,
         include_withdrawn,
+        ..SearchRequest::new(q)
     })
 }
 

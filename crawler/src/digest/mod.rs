@@ -41,7 +41,7 @@ pub fn parse(file_name: &str, text: &str) -> Parsed {
 /// Section header: `知识产权信息篇（2020/5/10~2020/5/15）`.
 static SECTION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"^(\S{1,20}?篇)\s*(?:[（(]\s*(\d{4})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{1,2})\s*[~～\-—至]+\s*(\d{4})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{1,2})\s*[）)])?$",
+        r"^([^\s\d]\S{0,19}?篇)\s*(?:[（(]\s*(\d{4})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{1,2})\s*[~～\-—至]+\s*(\d{4})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{1,2})\s*[）)])?$",
     )
     .expect("valid regex")
 });
@@ -58,8 +58,7 @@ static YMD_NUM: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:^|[^\d./-])(\d{4})\s*([-/.])\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})(?:$|[^\d])").expect("valid regex")
 });
 /// `5月 11日` (the year comes from the section).
-static MD_CN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(\d{1,2})\s*月\s*(\d{1,2})\s*日").expect("valid regex"));
+static MD_CN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(\d{1,2})\s*月\s*(\d{1,2})\s*日").expect("valid regex"));
 /// A date at the start of an item title: `5月 11日发布：`.
 static LEAD_MD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*(?:发布)?\s*[：:]?\s*").expect("valid regex"));
@@ -470,7 +469,9 @@ impl<'a> Parser<'a> {
                 .collect();
             let known = started.iter().any(|&k| {
                 let d = &self.drafts[k];
-                d.page_url.as_deref() == Some(ev.url.as_str()) || d.links.contains(&ev.url) || d.attachments.contains(&ev.url)
+                d.page_url.as_deref() == Some(ev.url.as_str())
+                    || d.links.contains(&ev.url)
+                    || d.attachments.contains(&ev.url)
             });
             if known {
                 continue;
@@ -735,11 +736,21 @@ fn analyse_title(raw: &str, range: Option<Range>, year: Option<i32>) -> TitleInf
 /// ends a sentence or is short (a heading, a signature); a numbered point
 /// starts a new one; anything else was broken by the page width.
 fn repair(lines: &[&str], short: usize) -> Vec<String> {
-    let mut paragraphs = Vec::new();
+    let mut paragraphs: Vec<String> = Vec::new();
     let mut cur = String::new();
     for line in lines {
         let line = clean(line);
         if line.is_empty() {
+            continue;
+        }
+        let aside = line.starts_with('（') && line.ends_with('）') && !PARAGRAPH_START.is_match(line);
+        if cur.is_empty()
+            && aside
+            && let Some(last) = paragraphs.last_mut()
+            && last.ends_with('。')
+        {
+            // `（知识产权局负责）` wrapped onto its own line after a point's last sentence.
+            last.push_str(&normalize_spaces(line));
             continue;
         }
         if cur.is_empty() {
@@ -751,7 +762,8 @@ fn repair(lines: &[&str], short: usize) -> Vec<String> {
             cur = join_broken(&cur, line);
         }
         let end = line.trim_end_matches(['”', '’', '」', '』', '）', ')']);
-        let sentence_end = line.ends_with(['。', '：', '；', '！', '？', '!', '?']) || end.ends_with(['。', '！', '？']);
+        let sentence_end =
+            line.ends_with(['。', '：', '；', '！', '？', '!', '?']) || end.ends_with(['。', '！', '？']);
         if sentence_end || width(line) < short {
             paragraphs.push(normalize_spaces(&cur));
             cur.clear();
@@ -918,6 +930,14 @@ mod tests {
     }
 
     #[test]
+    #[ignore = "prints the sample's bodies for review"]
+    fn dump_sample() {
+        for n in sample().notices {
+            println!("=== {}\n{}\n", n.title, n.body);
+        }
+    }
+
+    #[test]
     fn split_url_repair() {
         assert_eq!(
             join_broken("网(http://banshi.beijing.gov.cn/newhall/bszn/18/20433.", "html）或者"),
@@ -944,7 +964,10 @@ mod tests {
         assert_eq!(is_date_line("2020年 5月 15日"), date(2020, 5, 15));
         assert_eq!(is_date_line("2020 年深入实施"), None);
         // The year of `12月 30日` in a range across new year is the range's first.
-        let r = Range { start: NaiveDate::from_ymd_opt(2020, 12, 28).unwrap(), end: NaiveDate::from_ymd_opt(2021, 1, 3).unwrap() };
+        let r = Range {
+            start: NaiveDate::from_ymd_opt(2020, 12, 28).unwrap(),
+            end: NaiveDate::from_ymd_opt(2021, 1, 3).unwrap(),
+        };
         let t = analyse_title("12月 30日发布：标题（FDA）", Some(r), Some(2021));
         assert_eq!((t.date, t.title.as_str(), t.agency.as_deref()), (date(2020, 12, 30), "标题", Some("FDA")));
     }
@@ -988,7 +1011,7 @@ mod tests {
 
     #[test]
     fn malformed_parts_warn() {
-        let text = "前言文字\n1、无章节的条目（国家知识产权局）\n正文。\n3、跳号条目\nhttp://x.cn/a\n";
+        let text = "前言：本期一条。\n1、无章节的条目（国家知识产权局）\n正文。\n3、跳号条目\n";
         let p = parse("d.txt", text);
         assert_eq!(p.notices.len(), 1, "3、 is not item 2: it stays body text");
         assert!(p.warnings.iter().any(|w| w.line == 1), "{:?}", p.warnings);
@@ -1011,7 +1034,7 @@ mod tests {
             doc_numbers: Vec<String>,
             url: Option<String>,
             links: Vec<String>,
-            attachments: Vec<(String, Option<String>)>,
+            attachments: Vec<Attachment>,
             body: String,
         }
         let items: Vec<Item> = sample()
@@ -1032,7 +1055,7 @@ mod tests {
                     doc_numbers: n.doc_numbers,
                     url: n.url,
                     links: n.links,
-                    attachments: n.attachments.into_iter().map(|a| (a.url, a.name)).collect(),
+                    attachments: n.attachments,
                     body: n.body.chars().take(60).collect(),
                 }
             })

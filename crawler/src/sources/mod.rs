@@ -14,7 +14,10 @@ use url::Url;
 
 use crate::error::Result;
 
+pub mod cde;
 pub mod cnipa;
+pub mod nmpa;
+pub mod generic;
 
 /// HTTP method of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -173,8 +176,8 @@ pub const NAMES: [&str; 5] = ["cnipa", "cde", "nmpa", "fda", "eca"];
 pub fn by_name(name: &str, settings: &SourceSettings) -> Option<Box<dyn Source>> {
     let source: Box<dyn Source> = match name.trim().to_ascii_lowercase().as_str() {
         "cnipa" => Box::new(cnipa::Cnipa::new(settings)),
-        // "cde" => Box::new(cde::Cde::new(settings)),
-        // "nmpa" => Box::new(nmpa::Nmpa::new(settings)),
+        "cde" => Box::new(cde::Cde::new(settings)),
+        "nmpa" => Box::new(nmpa::Nmpa::new(settings)),
         // "fda" => Box::new(fda::Fda::new(settings)),
         // "eca" => Box::new(eca::Eca::new(settings)),
         _ => return None,

@@ -1,1 +1,318 @@
-/* placeholder /api/search /assets/app.js /assets/style.css */
+// The search page. No framework and no build step: the state lives in the
+// URL (so a search can be bookmarked and shared), each change fetches
+// /api/search and redraws. Text from the API is inserted as text; only the
+// API's `title_html`/`snippet_html` (escaped server-side, `<b>` for
+// matches) are inserted as HTML.
+"use strict";
+
+const PAGE_SIZE = 10;
+const MAX_OFFSET = 10000;
+const SOURCE_NAMES = {
+  CNIPA: "国家知识产权局",
+  CDE: "药审中心",
+  NMPA: "国家药监局",
+  FDA: "美国 FDA",
+  ECA: "ECA GMP",
+};
+
+const $ = (id) => document.getElementById(id);
+const el = (tag, props = {}, ...children) => {
+  const node = document.createElement(tag);
+  Object.assign(node, props);
+  for (const c of children) node.append(c);
+  return node;
+};
+
+// ---- state <-> URL ----
+
+function readState() {
+  const p = new URLSearchParams(location.search);
+  const page = parseInt(p.get("page") || "1", 10);
+  return {
+    q: p.get("q") || "",
+    sources: p.getAll("source").flatMap((s) => s.split(",")).filter(Boolean),
+    since: p.get("since") || "",
+    until: p.get("until") || "",
+    sort: p.get("sort") === "newest" ? "newest" : "relevance",
+    page: Number.isFinite(page) && page > 0 ? page : 1,
+  };
+}
+
+function stateQuery(s) {
+  const p = new URLSearchParams();
+  if (s.q) p.set("q", s.q);
+  for (const src of s.sources) p.append("source", src);
+  if (s.since) p.set("since", s.since);
+  if (s.until) p.set("until", s.until);
+  if (s.sort !== "relevance") p.set("sort", s.sort);
+  if (s.page > 1) p.set("page", String(s.page));
+  return p.toString();
+}
+
+// Changes the state, records it in the history and searches.
+function go(change) {
+  const s = Object.assign(readState(), change);
+  const qs = stateQuery(s);
+  history.pushState(null, "", qs ? "?" + qs : location.pathname);
+  render();
+}
+
+// ---- API ----
+
+function apiQuery(s, { withSources = true, withDates = true, limit = PAGE_SIZE, offset = 0 } = {}) {
+  const p = new URLSearchParams({ q: s.q, sort: s.sort, limit: String(limit), offset: String(offset) });
+  if (withSources) for (const src of s.sources) p.append("source", src);
+  if (withDates && s.since) p.set("since", s.since);
+  if (withDates && s.until) p.set("until", s.until);
+  return "/api/search?" + p.toString();
+}
+
+async function getJson(url) {
+  const res = await fetch(url, { headers: { Accept: "application/json" } });
+  let body;
+  try {
+    body = await res.json();
+  } catch {
+    throw new Error(`HTTP ${res.status}`);
+  }
+  if (!res.ok) throw new Error(body.message || body.error || `HTTP ${res.status}`);
+  return body;
+}
+
+// ---- rendering ----
+
+let generation = 0; // answers to superseded searches are dropped
+
+async function render() {
+  const s = readState();
+  $("q").value = s.q;
+  $("sort").value = s.sort;
+  document.title = s.q ? `${s.q} · 监管公告检索` : "监管公告检索 · Regulatory notices search";
+  const mine = ++generation;
+  if (!s.q.trim()) {
+    showIntro();
+    return;
+  }
+  $("results").setAttribute("aria-busy", "true");
+  const offset = Math.min((s.page - 1) * PAGE_SIZE, MAX_OFFSET);
+  // Facets are "disjunctive": the source list counts matches as if no source
+  // were ticked, the histogram as if no month were chosen, so one can add a
+  // second source or pick another month. Each needs its own request only
+  // when that filter is in use.
+  const main = getJson(apiQuery(s, { offset }));
+  const forSources = s.sources.length ? getJson(apiQuery(s, { withSources: false, limit: 1 })) : main;
+  const forMonths = s.since || s.until ? getJson(apiQuery(s, { withDates: false, limit: 1 })) : main;
+  try {
+    const [r, rs, rm] = await Promise.all([main, forSources, forMonths]);
+    if (mine !== generation) return;
+    showResults(s, r, rs.facets.source, rm.facets.month);
+  } catch (e) {
+    if (mine !== generation) return;
+    showError(e.message);
+  } finally {
+    if (mine === generation) $("results").removeAttribute("aria-busy");
+  }
+}
+
+function showError(message) {
+  $("error").textContent = message;
+  $("error").hidden = false;
+  $("hits").replaceChildren();
+  $("pager").hidden = true;
+  $("toolbar").hidden = true;
+  $("filters").hidden = true;
+  $("intro").hidden = true;
+}
+
+async function showIntro() {
+  $("error").hidden = true;
+  $("hits").replaceChildren();
+  $("pager").hidden = true;
+  $("toolbar").hidden = true;
+  $("filters").hidden = true;
+  $("intro").hidden = false;
+  try {
+    const st = await getJson("/api/stats");
+    const parts = Object.entries(st.by_source).map(([k, n]) => `${k} ${n}`);
+    const range = st.earliest ? `，${st.earliest} – ${st.latest}` : "";
+    const when = st.last_commit ? ` · 更新于 updated ${st.last_commit.committed_at.slice(0, 16).replace("T", " ")} UTC` : "";
+    $("stats").textContent = `索引共 ${st.total} 条公告 · ${st.total} notices indexed${range}${parts.length ? "（" + parts.join(" · ") + "）" : ""}${when}`;
+  } catch (e) {
+    $("stats").textContent = e.message;
+  }
+}
+
+function showResults(s, r, sourceCounts, monthCounts) {
+  $("error").hidden = true;
+  $("intro").hidden = true;
+  $("toolbar").hidden = false;
+  $("filters").hidden = false;
+  const first = r.total === 0 ? 0 : r.offset + 1;
+  const last = r.offset + r.hits.length;
+  $("summary").textContent =
+    r.total === 0
+      ? `没有找到结果 · No results for “${r.query}”`
+      : `共 ${r.total} 条结果 · ${r.total} result${r.total === 1 ? "" : "s"}` +
+        (r.total > r.hits.length ? `，第 ${first}–${last} 条 · showing ${first}–${last}` : "") +
+        ` (${r.took_ms} ms)`;
+  $("hits").replaceChildren(...r.hits.map(hitItem));
+  renderSources(s, sourceCounts);
+  renderHistogram(s, monthCounts);
+  renderPager(s, r.total);
+}
+
+function safeUrl(u) {
+  return typeof u === "string" && /^https?:\/\//i.test(u) ? u : null;
+}
+
+function hitItem(h) {
+  const title = el("a", { className: "title" });
+  title.innerHTML = h.title_html; // escaped by the server
+  const url = safeUrl(h.url);
+  if (url) {
+    title.href = url;
+    title.target = "_blank";
+    title.rel = "noopener noreferrer";
+  } else {
+    title.href = "/api/notices/" + encodeURIComponent(h.id);
+  }
+  const meta = el("p", { className: "meta" }, el("span", { className: "badge", textContent: h.source }));
+  const add = (text, cls) => meta.append(el("span", { className: cls || "", textContent: text }));
+  add(h.date || "日期不详 undated", "date");
+  for (const n of h.doc_numbers) add(n, "docnum");
+  if (h.agency) add(h.agency, "agency");
+  if (h.withdrawn) add("已撤下 withdrawn", "withdrawn");
+  const snippet = el("p", { className: "snippet" });
+  snippet.innerHTML = h.snippet_html; // escaped by the server
+  const item = el("li", { className: "hit" }, el("h3", {}, title), meta, snippet);
+  const extra = el("div", { className: "extra" });
+  for (const a of h.attachments) {
+    const href = safeUrl(a.url);
+    if (href) extra.append(el("a", { href, textContent: "附件 " + (a.name || a.url.split("/").pop()), rel: "noopener noreferrer", target: "_blank" }));
+  }
+  const full = el("details", { className: "full" }, el("summary", { textContent: "全文 Full text" }));
+  full.addEventListener("toggle", async () => {
+    if (!full.open || full.dataset.loaded) return;
+    full.dataset.loaded = "1";
+    const body = el("div", { className: "body", textContent: "…" });
+    full.append(body);
+    try {
+      const n = await getJson("/api/notices/" + encodeURIComponent(h.id));
+      body.textContent = n.body;
+      if (n.fetched_at) full.append(el("p", { className: "fetched", textContent: `抓取于 fetched ${n.fetched_at}` }));
+    } catch (e) {
+      body.textContent = e.message;
+    }
+  });
+  extra.append(full);
+  item.append(extra);
+  return item;
+}
+
+function renderSources(s, counts) {
+  const names = new Set([...Object.keys(counts), ...s.sources]);
+  const items = [...names].sort().map((name) => {
+    const box = el("input", { type: "checkbox", value: name, checked: s.sources.includes(name) });
+    box.addEventListener("change", () => {
+      const cur = readState().sources.filter((x) => x !== name);
+      go({ sources: box.checked ? [...cur, name] : cur, page: 1 });
+    });
+    const label = el(
+      "label",
+      {},
+      box,
+      el("span", { className: "name", textContent: name }),
+      el("span", { className: "zh", textContent: SOURCE_NAMES[name] || "" }),
+      el("span", { className: "count", textContent: String(counts[name] || 0) }),
+    );
+    return el("li", {}, label);
+  });
+  $("sources").replaceChildren(...items);
+}
+
+function monthOf(d) {
+  return d ? d.slice(0, 7) : "";
+}
+
+function renderHistogram(s, counts) {
+  const months = Object.keys(counts).filter((m) => /^\d{4}-\d{2}$/.test(m)).sort();
+  const max = Math.max(1, ...months.map((m) => counts[m]));
+  const lo = monthOf(s.since);
+  const hi = monthOf(s.until);
+  const bars = months.map((m) => {
+    const n = counts[m];
+    const selected = (s.since || s.until) && (!lo || m >= lo) && (!hi || m <= hi);
+    const bar = el(
+      "button",
+      {
+        type: "button",
+        className: "bar" + (selected ? " selected" : ""),
+        title: `${m}: ${n}`,
+        ariaLabel: `${m}：${n} 条 · ${n} notices`,
+      },
+      el("span", { className: "fill" }),
+      el("span", { className: "label", textContent: m }),
+      el("span", { className: "n", textContent: String(n) }),
+    );
+    bar.dataset.month = m;
+    bar.querySelector(".fill").style.height = `${Math.max(4, Math.round((n / max) * 100))}%`;
+    bar.addEventListener("click", (ev) => {
+      const cur = readState();
+      if (ev.shiftKey && (cur.since || cur.until)) {
+        // Extend the current range to the clicked month.
+        const a = monthOf(cur.since) || m;
+        const b = monthOf(cur.until) || m;
+        go({ since: m < a ? m : a, until: m > b ? m : b, page: 1 });
+      } else {
+        go({ since: m, until: m, page: 1 });
+      }
+    });
+    return bar;
+  });
+  const undated = counts.undated ? [el("p", { className: "undated", textContent: `日期不详 undated: ${counts.undated}` })] : [];
+  $("histogram").replaceChildren(...bars, ...undated);
+  $("histogram").classList.toggle("many", months.length > 12);
+  $("range").hidden = !(s.since || s.until);
+  $("range-text").textContent = `${s.since || "…"} – ${s.until || "…"}`;
+}
+
+function renderPager(s, total) {
+  const pages = Math.min(Math.ceil(total / PAGE_SIZE), Math.floor(MAX_OFFSET / PAGE_SIZE) + 1);
+  const pager = $("pager");
+  if (pages <= 1) {
+    pager.hidden = true;
+    pager.replaceChildren();
+    return;
+  }
+  const link = (page, text, cls) => {
+    const b = el("button", { type: "button", textContent: text, className: cls || "" });
+    if (page === s.page) b.setAttribute("aria-current", "page");
+    b.disabled = page < 1 || page > pages || page === s.page;
+    b.addEventListener("click", () => {
+      go({ page });
+      window.scrollTo(0, 0);
+    });
+    return b;
+  };
+  const items = [link(s.page - 1, "‹ 上一页 Prev", "prev")];
+  const from = Math.max(1, s.page - 3);
+  const to = Math.min(pages, from + 6);
+  for (let p = from; p <= to; p++) items.push(link(p, String(p), "num"));
+  items.push(link(s.page + 1, "下一页 Next ›", "next"));
+  pager.replaceChildren(...items);
+  pager.hidden = false;
+}
+
+// ---- wiring ----
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("search-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    // A new query keeps the filters but starts at page 1.
+    go({ q: $("q").value.trim(), page: 1 });
+  });
+  $("sort").addEventListener("change", () => go({ sort: $("sort").value, page: 1 }));
+  $("clear-range").addEventListener("click", () => go({ since: "", until: "", page: 1 }));
+  window.addEventListener("popstate", render);
+  render();
+});

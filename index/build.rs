@@ -1,0 +1,111 @@
+//! Builds the segmenter's dictionary trie at compile time, so that a
+//! process starts without parsing 349k dictionary lines (jieba-rs's
+//! `Jieba::new()` spends ~95 ms on that).
+//!
+//! Input: `data/jieba-dict.txt.gz`, `word frequency` per line.
+//! Output: `$OUT_DIR/jieba-dict.bin`, little-endian, read in place by
+//! `src/segmenter.rs` (the layout is documented there and must match).
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::PathBuf;
+
+const MAGIC: u32 = 0x4a44_5431; // "JDT1"
+const ROOT_TABLE: usize = 0x1_0000;
+const NO_FREQ: u16 = u16::MAX;
+
+#[derive(Default)]
+struct TmpNode {
+    children: BTreeMap<char, usize>,
+    freq: Option<u64>,
+}
+
+fn main() {
+    let input = PathBuf::from("data/jieba-dict.txt.gz");
+    println!("cargo::rerun-if-changed={}", input.display());
+    println!("cargo::rerun-if-changed=build.rs");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(&input).expect("data/jieba-dict.txt.gz exists"))
+        .read_to_string(&mut text)
+        .expect("the dictionary is gzipped UTF-8");
+
+    // Temporary pointer trie; node 0 is the root.
+    let mut nodes = vec![TmpNode::default()];
+    let mut total: u64 = 0;
+    for line in text.lines() {
+        let mut it = line.split_ascii_whitespace();
+        let Some(word) = it.next() else { continue };
+        let freq: u64 = it.next().map_or(0, |f| f.parse().expect("numeric frequency"));
+        // jieba-rs sums every line's frequency, and a repeated word keeps
+        // the later frequency (its trie insert overwrites).
+        total += freq;
+        let mut node = 0;
+        for c in word.chars() {
+            node = match nodes[node].children.get(&c) {
+                Some(&n) => n,
+                None => {
+                    nodes.push(TmpNode::default());
+                    let n = nodes.len() - 1;
+                    nodes[node].children.insert(c, n);
+                    n
+                }
+            };
+        }
+        nodes[node].freq = Some(freq);
+    }
+
+    // Distinct frequencies, so a node stores a u16 index into a small
+    // table of ln(freq) that stays in cache.
+    let mut freqs: Vec<u64> = nodes.iter().filter_map(|n| n.freq).collect();
+    freqs.sort_unstable();
+    freqs.dedup();
+    assert!(freqs.len() < NO_FREQ as usize, "too many distinct frequencies");
+
+    // Breadth-first numbering: the children of a node are contiguous and
+    // sorted by character.
+    let mut order = vec![0usize]; // final index -> tmp node
+    let mut chars = vec![0u32]; // final index -> incoming character
+    let mut first = vec![0u32; 0];
+    let mut i = 0;
+    while i < order.len() {
+        let tmp = order[i];
+        first.push(order.len() as u32);
+        for (&c, &child) in &nodes[tmp].children {
+            order.push(child);
+            chars.push(c as u32);
+        }
+        i += 1;
+    }
+
+    let big_endian = std::env::var("CARGO_CFG_TARGET_ENDIAN").as_deref() == Ok("big");
+    assert!(!big_endian, "the dictionary blob is little-endian; add a byte swap for big-endian targets");
+    let mut out: Vec<u8> = Vec::with_capacity(16 + 8 + freqs.len() * 8 + ROOT_TABLE * 4 + order.len() * 12);
+    for v in [MAGIC, order.len() as u32, freqs.len() as u32, 0] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out.extend_from_slice(&(total as f64).ln().to_le_bytes());
+    for &f in &freqs {
+        out.extend_from_slice(&(f as f64).ln().to_le_bytes());
+    }
+    let mut root = vec![0u32; ROOT_TABLE];
+    let root_count = nodes[0].children.len();
+    for idx in 1..=root_count {
+        if (chars[idx] as usize) < ROOT_TABLE {
+            root[chars[idx] as usize] = idx as u32;
+        }
+    }
+    for v in root {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    for (idx, &tmp) in order.iter().enumerate() {
+        let n = &nodes[tmp];
+        let count = u16::try_from(n.children.len()).expect("fan-out fits u16");
+        let freq = n.freq.map_or(NO_FREQ, |f| freqs.binary_search(&f).expect("listed") as u16);
+        out.extend_from_slice(&chars[idx].to_le_bytes());
+        out.extend_from_slice(&first[idx].to_le_bytes());
+        out.extend_from_slice(&count.to_le_bytes());
+        out.extend_from_slice(&freq.to_le_bytes());
+    }
+    let dest = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("jieba-dict.bin");
+    std::fs::write(&dest, out).expect("OUT_DIR is writable");
+}
