@@ -5,6 +5,7 @@
 pub mod charset;
 pub mod config;
 pub mod digest;
+pub mod engine;
 pub mod error;
 pub mod fetch;
 pub mod history;

@@ -128,9 +128,11 @@ mod tests {
         assert!(!rules.allowed(&u("https://www.fda.gov/search/site/covid")));
         assert!(!rules.allowed(&u("https://www.fda.gov/node/12345")));
         assert!(rules.allowed(&u("https://www.fda.gov/robots.txt")));
-        // The vspider group has its own delay; we are not vspider.
+        // Other agents' groups are not ours: usasearch has a 2 s delay, vspider is shut out.
+        let usa = Rules::from_response("usasearch", Some(200), FDA.as_bytes());
+        assert_eq!(usa.crawl_delay(), Some(Duration::from_secs(2)));
         let v = Rules::from_response("vspider", Some(200), FDA.as_bytes());
-        assert_eq!(v.crawl_delay(), Some(Duration::from_secs(2)));
+        assert!(!v.allowed(&u("https://www.fda.gov/regulatory-information")));
     }
 
     #[test]

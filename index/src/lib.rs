@@ -40,6 +40,7 @@ pub mod error;
 pub mod notice;
 pub mod schema;
 pub mod search;
+pub mod segmenter;
 pub mod store;
 pub mod synth;
 pub mod writer;

@@ -87,7 +87,14 @@ async fn blocking<T: Send + 'static>(
 pub async fn search(State(app): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
     let req = search_request(&parse_query_string(raw.as_deref().unwrap_or(""))?)?;
     let index = app.index.clone();
-    let results = blocking(move || index.search(&req)).await?;
+    let results = match tokio::task::spawn_blocking(move || index.search(&req)).await {
+        Ok(Ok(results)) => results,
+        // The parameters were checked above; what the index can still refuse
+        // is the query text itself.
+        Ok(Err(e)) if e.is_user_error() => return Err(ApiError::from_index("q", e)),
+        Ok(Err(e)) => return Err(e.into()),
+        Err(e) => return Err(ApiError::internal(format_args!("search task failed: {e}"))),
+    };
     Ok(Json(results).into_response())
 }
 

@@ -78,15 +78,32 @@ fn with_limits(routes: Router, limits: Limits) -> Router {
                 // become a JSON 503 instead of a dropped connection.
                 .layer(HandleErrorLayer::new(handle_layer_error))
                 .timeout(limits.timeout)
-                // One semaphore for all routes: `Router::layer` wraps each route
-                // separately, so a per-route limit would not bound the total.
-                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(limits.max_concurrent))
+                // One semaphore for all routes (`Router::layer` wraps each route
+                // separately), taken inside the timed future so that waiting for
+                // a turn counts against the timeout. tower's ConcurrencyLimit
+                // waits in `poll_ready`, which the timeout does not cover.
+                .layer(axum::middleware::from_fn_with_state(
+                    Arc::new(tokio::sync::Semaphore::new(limits.max_concurrent)),
+                    limit_concurrency,
+                ))
                 .layer(tower_http::limit::RequestBodyLimitLayer::new(limits.max_body)),
         )
         // Outermost, so it also sees the responses axum and the layers make
         // themselves (405, 413, ...).
         .layer(axum::middleware::map_response(finish_response))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+async fn limit_concurrency(
+    axum::extract::State(permits): axum::extract::State<Arc<tokio::sync::Semaphore>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match permits.acquire().await {
+        Ok(_permit) => next.run(req).await,
+        // The semaphore is never closed; answer rather than panic anyway.
+        Err(_) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "the server is stopping").into_response(),
+    }
 }
 
 async fn handle_layer_error(err: tower::BoxError) -> Response {

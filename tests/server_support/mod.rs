@@ -86,7 +86,7 @@ pub fn fixtures() -> Vec<Notice> {
         notice(
             "http://yjj.example.gov.cn/tzgg/1.html",
             Source::Other("yjj.example.gov.cn".into()),
-            "省药监局转发关于注射剂一致性评价工作的通知",
+            "省药监局关于转发注射剂仿制药相关工作通知的通知",
             "各有关单位：现将一致性评价通知转发给你们。",
             "2020-05-18",
         ),

@@ -87,7 +87,7 @@ static PARAGRAPH_START: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid regex")
 });
 
-/// Pages are found at most this many lines ahead when looking for an item after a heading.
+/// How far past a possible sub-section heading to look for its first item.
 const LOOKAHEAD: usize = 24;
 /// Width (Han = 2) under which a line is taken as a whole paragraph when the
 /// document is too short to measure its own full-line width.
@@ -196,9 +196,9 @@ fn standalone_url(t: &str) -> Option<String> {
     if !(lower.starts_with("http://") || lower.starts_with("https://")) || t.contains(char::is_whitespace) {
         return None;
     }
+    // Trailing punctuation is trimmed by the caller, once a cut URL is rejoined.
     let url: String = t.chars().take_while(|c| is_url_char(*c)).collect();
-    let url = url.trim_end_matches(['.', ',', ';', ')']).to_string();
-    (url.len() > 8 && !t.chars().any(|c| index::analyzer::is_han(c))).then_some(url)
+    (url.len() > 8 && !t.chars().any(index::analyzer::is_han)).then_some(url)
 }
 
 /// Whether `next` is the rest of a URL split at the line end.
@@ -394,6 +394,7 @@ impl<'a> Parser<'a> {
                     url.push_str(clean(next));
                     i = j + 1;
                 }
+                let url = url.trim_end_matches(['.', ',', ';', ')']).to_string();
                 self.urls.push(UrlEvent { line: lineno, url, block, current });
                 continue;
             }
@@ -517,6 +518,9 @@ impl<'a> Parser<'a> {
         let year = d.range.map(|r| r.end.year()).or(self.file_year);
         let (raw_title, used) = assemble_title(&d.first, &d.lines);
         let info = analyse_title(&raw_title, d.range, year);
+        if info.bad_date {
+            self.warn(d.line, format!("item {}: unreadable date in the title", d.n));
+        }
         let body_lines: Vec<&str> = d.lines.iter().skip(used).map(|(_, l)| l.as_str()).collect();
 
         let mut published = info.date;
@@ -653,6 +657,8 @@ struct TitleInfo {
     title: String,
     agency: Option<String>,
     date: Option<NaiveDate>,
+    /// A date was written but is not a real day (`2020-13-45`).
+    bad_date: bool,
 }
 
 /// Parentheses closing the string: the byte where they open and their content.
@@ -697,13 +703,16 @@ fn analyse_title(raw: &str, range: Option<Range>, year: Option<i32>) -> TitleInf
             _ => year,
         };
         info.date = ymd(y, month, num(c.get(2)));
+        info.bad_date = info.date.is_none() && y.is_some();
         s = s.get(c.get(0).map_or(0, |m| m.end())..).unwrap_or("").trim();
     }
     if let Some(m) = LEAD_PUBLISHER.find(s) {
         s = s.get(m.end()..).unwrap_or("").trim();
     }
     if let Some(c) = TRAIL_DATE.captures(s) {
-        info.date = info.date.or_else(|| ymd(num(c.get(1)), num(c.get(2)), num(c.get(3))));
+        let trailing = ymd(num(c.get(1)), num(c.get(2)), num(c.get(3)));
+        info.bad_date |= trailing.is_none();
+        info.date = info.date.or(trailing);
         s = s.get(..c.get(0).map_or(s.len(), |m| m.start())).unwrap_or("").trim();
         // 科技项目 items: `title issuer （date）`, the issuer after the last space.
         if let Some((head, tail)) = s.rsplit_once(char::is_whitespace) {
@@ -950,6 +959,10 @@ mod tests {
         let p = parse("d.txt", text);
         assert_eq!(p.notices[0].url.as_deref(), Some("http://www.nmpa.gov.cn/WS04/CL2138/377442.html"));
         assert_eq!(p.warnings, vec![]);
+        let text = "医药信息篇（2020/5/11~2020/5/15）\n国家级\n1、标题（国家药监局）\n正文。\nhttp://www.nmpa.gov.cn/WS04/CL2138/377442.\n\nhtml\nhttp://www.nmpa.gov.cn/x.html.\n";
+        let p = parse("d.txt", text);
+        assert_eq!(p.notices[0].url.as_deref(), Some("http://www.nmpa.gov.cn/WS04/CL2138/377442.html"));
+        assert_eq!(p.notices[0].links, vec!["http://www.nmpa.gov.cn/x.html"]);
     }
 
     #[test]
@@ -1019,6 +1032,13 @@ mod tests {
         assert_eq!(p.notices[0].source, Source::Cnipa);
         assert!(p.notices[0].body.contains("3、跳号条目"));
         assert!(parse("x", "").notices.is_empty());
+        let p = parse("d.txt", "科技项目篇（2020/05/11~2020/05/15）\n北京市\n1、关于某事的通知 某处 （2020-13-45）\n");
+        assert_eq!(p.notices[0].published, None);
+        assert_eq!(p.notices[0].agency.as_deref(), Some("某处"));
+        assert!(p.warnings.iter().any(|w| w.line == 3 && w.message.contains("unreadable date")), "{:?}", p.warnings);
+        // Windows line ends read the same.
+        let crlf = crate::SAMPLE_DIGEST.replace('\n', "\r\n");
+        assert_eq!(parse(crate::SAMPLE_DIGEST_NAME, &crlf).notices, sample().notices);
     }
 
     #[test]

@@ -86,7 +86,8 @@ pub fn group(notices: &[Notice], since: NaiveDate, until: NaiveDate) -> Vec<Fiel
 
 /// The first characters of the body on one line.
 fn extract(body: &str) -> String {
-    let flat = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    // Paragraphs run together; a space stays only where Latin words meet.
+    let flat = super::normalize_spaces(&body.split_whitespace().collect::<Vec<_>>().join(" "));
     let mut out: String = flat.chars().take(EXTRACT_CHARS).collect();
     if flat.chars().count() > EXTRACT_CHARS {
         out.push('…');
@@ -184,18 +185,21 @@ fn markdown(fields: &[Field<'_>], since: NaiveDate, until: NaiveDate) -> String 
         for (g, items) in &f.groups {
             let _ = writeln!(out, "### {}\n", md_escape(g));
             for (k, n) in items.iter().enumerate() {
-                let _ = writeln!(out, "{}. **{}**", k + 1, md_escape(&n.title));
+                // Continuation blocks of a list item are indented by its marker's width.
+                let marker = format!("{}. ", k + 1);
+                let pad = " ".repeat(marker.len());
+                let _ = writeln!(out, "{marker}**{}**\n", md_escape(&n.title));
                 let facts: Vec<String> = facts(n).iter().map(|(l, v)| format!("{l}：{}", md_escape(v))).collect();
-                let _ = writeln!(out, "   {}", facts.join(" | "));
+                let _ = writeln!(out, "{pad}{}\n", facts.join(" | "));
                 let ex = extract(&n.body);
                 if !ex.is_empty() {
-                    let _ = writeln!(out, "   > {}", md_escape(&ex));
+                    let _ = writeln!(out, "{pad}> {}\n", md_escape(&ex));
                 }
                 for (label, url) in links(n) {
                     if is_web(&url) {
-                        let _ = writeln!(out, "   - [{}]({})", md_escape(&label), md_url(&url));
+                        let _ = writeln!(out, "{pad}- [{}]({})", md_escape(&label), md_url(&url));
                     } else {
-                        let _ = writeln!(out, "   - {}：{}", md_escape(&label), md_escape(&url));
+                        let _ = writeln!(out, "{pad}- {}：{}", md_escape(&label), md_escape(&url));
                     }
                 }
                 out.push('\n');
@@ -358,6 +362,12 @@ mod tests {
         assert_eq!(fields[0].name, "医药信息篇");
         assert_eq!(fields[0].groups[0].0, "国家药监局");
         assert!(render(&[], day(5, 10), day(5, 15), Format::Markdown).contains("本期无信息"));
+    }
+
+    #[test]
+    fn markdown_snapshot() {
+        let notices = sample();
+        insta::assert_snapshot!(render(&notices, day(5, 10), day(5, 15), Format::Markdown));
     }
 
     #[test]

@@ -43,7 +43,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::util::{self, Site, sel};
-use super::{DetailRef, Listing, Method, Page, PageKind, Request, Source, SourceSettings};
+use super::{DetailRef, Listing, Page, PageKind, Request, Source, SourceSettings};
 use crate::error::{Error, Result};
 
 /// Default list endpoints: 政务新闻 and the 指导原则 database.
@@ -264,6 +264,7 @@ impl Source for Cde {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sources::Method;
 
     fn page(url: &str, status: u16, text: &str) -> Page {
         let url = Url::parse(url).unwrap();

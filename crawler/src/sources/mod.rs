@@ -16,6 +16,8 @@ use crate::error::Result;
 
 pub mod cde;
 pub mod cnipa;
+pub mod eca;
+pub mod fda;
 pub mod nmpa;
 pub mod generic;
 
@@ -178,8 +180,8 @@ pub fn by_name(name: &str, settings: &SourceSettings) -> Option<Box<dyn Source>>
         "cnipa" => Box::new(cnipa::Cnipa::new(settings)),
         "cde" => Box::new(cde::Cde::new(settings)),
         "nmpa" => Box::new(nmpa::Nmpa::new(settings)),
-        // "fda" => Box::new(fda::Fda::new(settings)),
-        // "eca" => Box::new(eca::Eca::new(settings)),
+        "fda" => Box::new(fda::Fda::new(settings)),
+        "eca" => Box::new(eca::Eca::new(settings)),
         _ => return None,
     };
     Some(source)

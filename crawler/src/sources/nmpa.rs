@@ -42,7 +42,6 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 use scraper::Html;
-use url::Url;
 
 use super::util::{self, Site, sel};
 use super::{DetailRef, Listing, Page, PageKind, Request, Source, SourceSettings};
@@ -195,6 +194,7 @@ impl Source for Nmpa {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use url::Url;
 
     fn page(url: &str, status: u16, text: &str) -> Page {
         let url = Url::parse(url).unwrap();

@@ -1,0 +1,512 @@
+//! The crawl engine: drives the sources' requests through the fetcher,
+//! hands pages to the sources, writes notices to the index and records
+//! every URL in the crawl state.
+//!
+//! Crash safety: the state rows that say a page is done are written only
+//! after the index commit that holds its notices, in one SQLite
+//! transaction. A crawl killed at any point loses at most the pages since
+//! the last commit, which the next run (resuming the unfinished run's
+//! queue) fetches again; it never records a notice the index lacks.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use index::{Notice, NoticeIndex, NoticeWriter};
+use sha2::{Digest, Sha256};
+use tokio::task::JoinSet;
+
+use crate::config::CrawlConfig;
+use crate::error::Result;
+use crate::fetch::{AllowedHosts, Conditional, Fetch, Fetcher, Outcome};
+use crate::sources::{PageKind, Source};
+use crate::state::{Batch, CrawlState, QueueItem, UrlRecord, now_ms};
+
+/// A URL that ended in an error this run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlError {
+    /// The URL (state key).
+    pub url: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// What a crawl did.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// Whether an interrupted run was taken up again.
+    pub resumed: bool,
+    /// Pages fetched with a 2xx answer.
+    pub pages: u64,
+    /// Pages that answered 304 Not Modified.
+    pub not_modified: u64,
+    /// Details left alone because the state says they are finished and not due.
+    pub skipped: u64,
+    /// HTTP requests made (robots.txt, retries and redirects included).
+    pub requests: u64,
+    /// Body bytes received.
+    pub bytes: u64,
+    /// Notices added to the index.
+    pub new: u64,
+    /// Notices whose content changed and were re-indexed.
+    pub changed: u64,
+    /// Notices fetched and found unchanged (not re-indexed).
+    pub unchanged: u64,
+    /// URLs refused by robots.txt (never requested).
+    pub disallowed: u64,
+    /// URLs that ended in an error, with the reason.
+    pub errors: Vec<UrlError>,
+    /// Whether the crawl stopped at `max_pages` with work left (the next run resumes it).
+    pub stopped_early: bool,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+/// Progress reported after each URL.
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    /// URLs finished this run.
+    pub done: u64,
+    /// URLs waiting or in flight.
+    pub remaining: u64,
+    /// Errors so far.
+    pub errors: u64,
+    /// The URL just finished.
+    pub url: String,
+}
+
+type ProgressFn = Box<dyn Fn(&Progress) + Send + Sync>;
+
+/// A crawl over some sources into one index and one state file.
+pub struct Engine {
+    cfg: CrawlConfig,
+    sources: Vec<Box<dyn Source>>,
+    index: NoticeIndex,
+    state: CrawlState,
+    seeds: Vec<Notice>,
+    progress: Option<ProgressFn>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("sources", &self.sources.len()).field("state", &self.state.path()).finish()
+    }
+}
+
+/// One finished fetch task.
+struct Done {
+    item: QueueItem,
+    key: String,
+    record: UrlRecord,
+    fetch: Fetch,
+}
+
+impl Engine {
+    /// A crawl of `sources`. The caller holds the [`crate::lock::CrawlLock`]
+    /// of the data directory.
+    pub fn new(cfg: CrawlConfig, sources: Vec<Box<dyn Source>>, index: NoticeIndex, state: CrawlState) -> Engine {
+        Engine { cfg, sources, index, state, seeds: Vec::new(), progress: None }
+    }
+
+    /// Notices to index before crawling (a digest's items), unless the
+    /// index already has them (a previous crawl may have enriched them).
+    pub fn with_seed_notices(mut self, seeds: Vec<Notice>) -> Engine {
+        self.seeds = seeds;
+        self
+    }
+
+    /// Calls `f` after each URL.
+    pub fn on_progress(mut self, f: impl Fn(&Progress) + Send + Sync + 'static) -> Engine {
+        self.progress = Some(Box::new(f));
+        self
+    }
+
+    /// The hosts the crawl may visit: those of the start requests, the
+    /// configured ones and base URLs, and the hosts of the known agencies crawled.
+    fn allowed_hosts(&self) -> AllowedHosts {
+        let mut allowed = AllowedHosts::new(&self.cfg.allowed_hosts);
+        for s in &self.sources {
+            allowed.add_agency(s.id());
+            for r in s.start_requests() {
+                allowed.add_url(&r.url);
+            }
+        }
+        for settings in self.cfg.sources.values() {
+            for u in settings.base_url.iter().chain(&settings.start_urls) {
+                allowed.add_url(u);
+            }
+        }
+        allowed
+    }
+
+    /// Runs the crawl to its end (or `max_pages`).
+    pub async fn run(mut self) -> Result<Summary> {
+        let started = Instant::now();
+        let fetcher = Arc::new(Fetcher::new(&self.cfg, self.allowed_hosts())?);
+        let mut writer = self.index.writer(1)?;
+        let run = self.state.begin_run()?;
+        let mut summary = Summary { resumed: run.resumed, ..Summary::default() };
+        if run.resumed {
+            tracing::info!(run = run.id, "resuming an interrupted crawl");
+        }
+        let (mut seen, pending) = self.state.queue(run.id)?;
+        let labels: HashMap<String, usize> =
+            self.sources.iter().enumerate().map(|(i, s)| (s.id().label(), i)).collect();
+
+        for mut seed in std::mem::take(&mut self.seeds) {
+            if self.index.get(&seed.id)?.is_none() {
+                self.index.carry_over(&mut seed)?;
+                writer.upsert(&seed)?;
+                summary.new += 1;
+            }
+        }
+
+        let mut frontier = Frontier::default();
+        let mut batch = Batch::default();
+        for item in pending {
+            if labels.contains_key(&item.source) {
+                frontier.push(item);
+            }
+        }
+        for s in &self.sources {
+            let label = s.id().label();
+            for req in s.start_requests() {
+                let item = QueueItem::new(&label, &req, None);
+                if seen.insert(item.key()) {
+                    batch.enqueue.push(item.clone());
+                    frontier.push(item);
+                }
+            }
+        }
+
+        let per_host = self.cfg.concurrency_per_host.max(1);
+        let mut tasks: JoinSet<Done> = JoinSet::new();
+        let mut in_flight: HashMap<String, usize> = HashMap::new();
+        let mut started_fetches = 0usize;
+        let mut done_count = 0u64;
+        let recheck_ms = (self.cfg.recheck_secs as i64).saturating_mul(1000);
+        loop {
+            // Start what the per-host limits allow.
+            for host in frontier.hosts() {
+                while in_flight.get(&host).copied().unwrap_or(0) < per_host {
+                    if self.cfg.max_pages.is_some_and(|m| started_fetches >= m) {
+                        break;
+                    }
+                    let Some(item) = frontier.pop(&host) else { break };
+                    let key = item.key();
+                    let record = match self.state.get(&key)? {
+                        Some(r) => r,
+                        None => UrlRecord::new(&key, item.url.as_str(), &item.source, item.kind),
+                    };
+                    if item.kind == PageKind::Detail
+                        && record.finished(now_ms())
+                        && (item.changed.is_none() || item.changed == record.marker)
+                    {
+                        summary.skipped += 1;
+                        batch.done.push(key);
+                        continue;
+                    }
+                    // Validators only when we hold what they validate: a parsed
+                    // detail, or a listing whose links we kept.
+                    let have_copy = match item.kind {
+                        PageKind::Listing => record.children.is_some(),
+                        _ => record.content_hash.is_some(),
+                    };
+                    let cond = if have_copy {
+                        Conditional { etag: record.etag.clone(), last_modified: record.last_modified.clone() }
+                    } else {
+                        Conditional::default()
+                    };
+                    let fetcher = fetcher.clone();
+                    *in_flight.entry(host.clone()).or_default() += 1;
+                    started_fetches += 1;
+                    tasks.spawn(async move {
+                        let fetch = fetcher.fetch(&item.request(), &cond).await;
+                        Done { item, key, record, fetch }
+                    });
+                }
+            }
+            let Some(joined) = tasks.join_next().await else { break };
+            let done = match joined {
+                Ok(done) => done,
+                // A fetch task never panics by design; if one did, the rest goes on.
+                Err(e) => {
+                    tracing::error!(error = %e, "fetch task failed");
+                    continue;
+                }
+            };
+            let host = done.item.url.host_str().unwrap_or_default().to_string();
+            if let Some(n) = in_flight.get_mut(&host) {
+                *n = n.saturating_sub(1);
+            }
+            let url = done.item.url.to_string();
+            self.handle(done, &mut writer, &mut batch, &mut frontier, &mut seen, &mut summary, recheck_ms)?;
+            done_count += 1;
+            if let Some(f) = &self.progress {
+                f(&Progress {
+                    done: done_count,
+                    remaining: (frontier.len() + tasks.len()) as u64,
+                    errors: summary.errors.len() as u64,
+                    url,
+                });
+            }
+            if writer.pending() as usize >= self.cfg.commit_every.max(1) || batch.records.len() >= self.cfg.commit_every.max(1)
+            {
+                self.flush(run.id, &mut writer, &mut batch)?;
+            }
+        }
+        summary.stopped_early = frontier.len() > 0;
+        self.flush(run.id, &mut writer, &mut batch)?;
+        if !summary.stopped_early {
+            self.state.finish_run(run.id)?;
+        }
+        writer.close()?;
+        summary.elapsed = started.elapsed();
+        tracing::info!(
+            pages = summary.pages,
+            not_modified = summary.not_modified,
+            new = summary.new,
+            changed = summary.changed,
+            errors = summary.errors.len(),
+            ms = summary.elapsed.as_millis() as u64,
+            "crawl finished"
+        );
+        Ok(summary)
+    }
+
+    /// Index commit first, then the state rows that depend on it.
+    fn flush(&mut self, run: i64, writer: &mut NoticeWriter, batch: &mut Batch) -> Result<()> {
+        if writer.pending() > 0 {
+            writer.commit("crawl")?;
+        }
+        self.state.apply(run, batch)?;
+        *batch = Batch::default();
+        Ok(())
+    }
+
+    /// Indexes a notice if new or changed; counts it.
+    fn index_notice(&self, mut notice: Notice, writer: &mut NoticeWriter, summary: &mut Summary) -> Result<()> {
+        let existed = self.index.get(&notice.id)?.is_some();
+        if self.index.carry_over(&mut notice)? {
+            writer.upsert(&notice)?;
+            if existed {
+                summary.changed += 1;
+            } else {
+                summary.new += 1;
+            }
+        } else {
+            summary.unchanged += 1;
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn handle(
+        &self,
+        done: Done,
+        writer: &mut NoticeWriter,
+        batch: &mut Batch,
+        frontier: &mut Frontier,
+        seen: &mut HashSet<String>,
+        summary: &mut Summary,
+        recheck_ms: i64,
+    ) -> Result<()> {
+        let Done { item, key, mut record, fetch } = done;
+        let now = now_ms();
+        summary.requests += fetch.requests as u64;
+        summary.bytes += fetch.bytes;
+        record.last_fetched = Some(now);
+        let source = self.sources.iter().find(|s| s.id().label() == item.source);
+        let mut error: Option<String> = None;
+        let mut enqueue = |children: Vec<QueueItem>, batch: &mut Batch| {
+            for child in children {
+                if seen.insert(child.key()) {
+                    batch.enqueue.push(child.clone());
+                    frontier.push(child);
+                }
+            }
+        };
+        match fetch.outcome {
+            Outcome::Fetched { page, etag, last_modified, truncated } => {
+                record.status = Some(page.status);
+                record.bytes = Some(page.body.len() as i64);
+                summary.pages += 1;
+                if truncated && item.kind != PageKind::Attachment {
+                    error = Some(format!("oversized: body larger than {} bytes, cut and not parsed", self.cfg.max_body_bytes));
+                } else if let Some(source) = source.filter(|s| s.is_challenge(&page)) {
+                    let _ = source;
+                    error = Some(format!("challenged: HTTP {} anti-bot page, not parsed", page.status));
+                } else if let Some(source) = source {
+                    match item.kind {
+                        PageKind::Listing => match source.parse_listing(&page) {
+                            Ok(listing) => {
+                                let mut children = Vec::new();
+                                for d in &listing.details {
+                                    children.push(QueueItem::new(&item.source, &d.request, Some(d)));
+                                }
+                                for r in &listing.next {
+                                    children.push(QueueItem::new(&item.source, r, None));
+                                }
+                                for n in listing.notices {
+                                    self.index_notice(n, writer, summary)?;
+                                }
+                                let hash = text_hash(&page.text);
+                                if record.content_hash.as_deref() != Some(hash.as_str()) {
+                                    record.last_changed = Some(now);
+                                }
+                                record.content_hash = Some(hash);
+                                record.children = serde_json::to_string(&children).ok();
+                                record.etag = etag;
+                                record.last_modified = last_modified;
+                                enqueue(children, batch);
+                            }
+                            Err(e) => error = Some(format!("parse: {e}")),
+                        },
+                        PageKind::Detail => match source.parse_detail(&page, &item.detail_ref()) {
+                            Ok(notice) => {
+                                // The extracted content decides, not the bytes: many
+                                // pages change a timestamp or a counter on every view.
+                                let hash = notice.content_hash();
+                                for a in &notice.attachments {
+                                    batch.seen.push(UrlRecord::new(&a.url, &a.url, &item.source, PageKind::Attachment));
+                                }
+                                if record.content_hash.as_deref() == Some(hash.as_str())
+                                    && self.index.get(&notice.id)?.is_some()
+                                {
+                                    summary.unchanged += 1;
+                                } else {
+                                    record.last_changed = Some(now);
+                                    self.index_notice(notice, writer, summary)?;
+                                }
+                                record.content_hash = Some(hash);
+                                record.etag = etag;
+                                record.last_modified = last_modified;
+                                record.marker = item.changed.clone();
+                            }
+                            Err(e) => error = Some(format!("parse: {e}")),
+                        },
+                        PageKind::Attachment => {
+                            record.content_hash = Some(text_hash_bytes(&page.body));
+                            record.etag = etag;
+                            record.last_modified = last_modified;
+                        }
+                    }
+                } else {
+                    error = Some(format!("no source {:?} in this crawl", item.source));
+                }
+            }
+            Outcome::NotModified => {
+                record.status = Some(304);
+                summary.not_modified += 1;
+                record.marker = item.changed.clone().or(record.marker.take());
+                if item.kind == PageKind::Listing {
+                    // What it led to last time is still what it leads to.
+                    let children: Vec<QueueItem> =
+                        record.children.as_deref().and_then(|c| serde_json::from_str(c).ok()).unwrap_or_default();
+                    enqueue(children, batch);
+                }
+            }
+            Outcome::Disallowed(reason) => {
+                summary.disallowed += 1;
+                record.status = None;
+                record.last_error = Some(format!("robots: {reason}"));
+                record.next_due = Some(now + recheck_ms.max(3_600_000));
+                summary.errors.push(UrlError { url: key.clone(), reason: format!("robots: {reason}") });
+                batch.records.push(record);
+                batch.done.push(key);
+                return Ok(());
+            }
+            Outcome::Failed { status, reason, permanent } => {
+                record.status = status;
+                error = Some(reason);
+                if permanent {
+                    tracing::debug!(url = %key, "permanent failure");
+                }
+            }
+        }
+        match error {
+            Some(reason) => {
+                record.failures += 1;
+                // Back off a failing URL: an hour, doubling, at most a week.
+                let wait = 3_600_000i64.saturating_mul(1 << record.failures.min(7)).min(7 * 86_400_000);
+                record.next_due = Some(now + wait);
+                tracing::warn!(url = %key, reason = %reason, failures = record.failures, "fetch failed");
+                summary.errors.push(UrlError { url: key.clone(), reason: reason.clone() });
+                record.last_error = Some(reason);
+            }
+            None => {
+                record.failures = 0;
+                record.last_error = None;
+                record.next_due = Some(if item.kind == PageKind::Listing { now } else { now + recheck_ms });
+            }
+        }
+        batch.records.push(record);
+        batch.done.push(key);
+        Ok(())
+    }
+}
+
+fn text_hash(text: &str) -> String {
+    text_hash_bytes(text.as_bytes())
+}
+
+fn text_hash_bytes(bytes: &[u8]) -> String {
+    hex::encode(&Sha256::digest(bytes)[..16])
+}
+
+/// Queued requests by host, hosts in the order first seen.
+#[derive(Debug, Default)]
+struct Frontier {
+    order: Vec<String>,
+    queues: HashMap<String, VecDeque<QueueItem>>,
+}
+
+impl Frontier {
+    fn push(&mut self, item: QueueItem) {
+        let host = item.url.host_str().unwrap_or_default().to_string();
+        if !self.queues.contains_key(&host) {
+            self.order.push(host.clone());
+        }
+        self.queues.entry(host).or_default().push_back(item);
+    }
+
+    fn pop(&mut self, host: &str) -> Option<QueueItem> {
+        self.queues.get_mut(host)?.pop_front()
+    }
+
+    fn hosts(&self) -> Vec<String> {
+        self.order.iter().filter(|h| self.queues.get(*h).is_some_and(|q| !q.is_empty())).cloned().collect()
+    }
+
+    fn len(&self) -> usize {
+        self.queues.values().map(VecDeque::len).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use url::Url;
+
+    #[test]
+    fn frontier_keeps_hosts_apart_and_in_order() {
+        let mut f = Frontier::default();
+        for u in ["http://a.cn/1", "http://b.cn/1", "http://a.cn/2"] {
+            let req = crate::sources::Request::get(Url::parse(u).unwrap(), PageKind::Detail);
+            f.push(QueueItem::new("x", &req, None));
+        }
+        assert_eq!(f.hosts(), vec!["a.cn".to_string(), "b.cn".to_string()]);
+        assert_eq!(f.len(), 3);
+        assert_eq!(f.pop("a.cn").unwrap().url.path(), "/1");
+        assert_eq!(f.pop("a.cn").unwrap().url.path(), "/2");
+        assert!(f.pop("a.cn").is_none());
+        assert_eq!(f.hosts(), vec!["b.cn".to_string()]);
+    }
+
+    #[test]
+    fn hashes_are_stable() {
+        assert_eq!(text_hash("a"), text_hash("a"));
+        assert_ne!(text_hash("a"), text_hash("b"));
+        assert_eq!(text_hash("a").len(), 32);
+    }
+}

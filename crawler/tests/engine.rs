@@ -1,0 +1,347 @@
+//! The engine against a real HTTP server on 127.0.0.1, asserting from the
+//! server's own request log.
+
+mod support;
+
+use std::path::Path;
+use std::sync::LazyLock;
+use std::time::{Duration, Instant};
+
+use crawler::config::CrawlConfig;
+use crawler::engine::{Engine, Summary};
+use crawler::sources::generic::notice_from_page;
+use crawler::sources::{DetailRef, Listing, Page, PageKind, Request, Source};
+use crawler::state::CrawlState;
+use index::{Notice, NoticeIndex};
+use scraper::{Html, Selector};
+use support::{Fault, FixtureServer, Response};
+use url::Url;
+
+/// A test source: listings link details with `<a class="d">` (optional
+/// `data-changed`) and further listings with `<a class="next">`.
+struct TestSite {
+    starts: Vec<Url>,
+}
+
+static DETAIL: LazyLock<Selector> = LazyLock::new(|| Selector::parse("a.d").unwrap());
+static NEXT: LazyLock<Selector> = LazyLock::new(|| Selector::parse("a.next").unwrap());
+
+impl Source for TestSite {
+    fn id(&self) -> index::Source {
+        index::Source::Other("fixture".into())
+    }
+    fn start_requests(&self) -> Vec<Request> {
+        self.starts.iter().map(|u| Request::get(u.clone(), PageKind::Listing)).collect()
+    }
+    fn parse_listing(&self, page: &Page) -> crawler::Result<Listing> {
+        let doc = Html::parse_document(&page.text);
+        let mut listing = Listing::default();
+        for a in doc.select(&DETAIL) {
+            let url = page.final_url.join(a.attr("href").unwrap_or_default()).unwrap();
+            listing.details.push(DetailRef {
+                request: Request::get(url, PageKind::Detail),
+                title: Some(a.text().collect()),
+                date: None,
+                changed: a.attr("data-changed").map(str::to_string),
+            });
+        }
+        for a in doc.select(&NEXT) {
+            let url = page.final_url.join(a.attr("href").unwrap_or_default()).unwrap();
+            listing.next.push(Request::get(url, PageKind::Listing));
+        }
+        Ok(listing)
+    }
+    fn parse_detail(&self, page: &Page, listed: &DetailRef) -> crawler::Result<Notice> {
+        notice_from_page(page, listed)
+    }
+    fn is_challenge(&self, page: &Page) -> bool {
+        page.text.contains("$_ts")
+    }
+}
+
+fn site(starts: &[String]) -> Vec<Box<dyn Source>> {
+    vec![Box::new(TestSite { starts: starts.iter().map(|s| Url::parse(s).unwrap()).collect() })]
+}
+
+fn detail_html(title: &str, body: &str) -> String {
+    format!("<html><head><title>{title}_测试站</title></head><body><div class=\"nav\"><a href=\"/\">首页</a></div><div class=\"content\"><h1>{title}</h1><p>{body}</p><p>发布时间：2020-05-13</p></div></body></html>")
+}
+
+fn listing_html(details: &[&str], next: Option<&str>) -> String {
+    let mut s = String::from("<html><body><ul>");
+    for d in details {
+        s.push_str(&format!("<li><a class=\"d\" href=\"{d}\">标题 {d}</a></li>"));
+    }
+    s.push_str("</ul>");
+    if let Some(n) = next {
+        s.push_str(&format!("<a class=\"next\" href=\"{n}\">下一页</a>"));
+    }
+    s.push_str("</body></html>");
+    s
+}
+
+async fn crawl(dir: &Path, cfg: CrawlConfig, sources: Vec<Box<dyn Source>>) -> (Summary, NoticeIndex) {
+    let index = NoticeIndex::open_or_create(&dir.join("index")).unwrap();
+    let state = CrawlState::open(&dir.join("crawl.sqlite")).unwrap();
+    let summary = Engine::new(cfg, sources, index.clone(), state).run().await.unwrap();
+    index.reload().unwrap();
+    (summary, index)
+}
+
+fn fast() -> CrawlConfig {
+    CrawlConfig { retries: 2, ..CrawlConfig::for_tests() }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn robots_disallowed_paths_are_never_requested() {
+    let s = FixtureServer::start();
+    s.route("/robots.txt", Response::text("User-agent: *\nDisallow: /private/\n"));
+    s.html("/list", &listing_html(&["/a", "/private/b", "/c"], None));
+    for p in ["/a", "/private/b", "/c"] {
+        s.html(p, &detail_html(&format!("通知{p}"), "正文内容足够长，用于测试提取正文的功能是否正常工作。"));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (summary, index) = crawl(dir.path(), fast(), site(&[s.url("/list")])).await;
+    assert!(s.requests_to("/private/b").is_empty(), "a disallowed URL was requested");
+    assert_eq!(s.requests_to("/robots.txt").len(), 1, "robots.txt fetched once and cached");
+    assert_eq!(s.requests_to("/a").len(), 1);
+    assert_eq!(summary.disallowed, 1);
+    assert_eq!(summary.new, 2);
+    assert_eq!(index.len().unwrap(), 2);
+    assert!(s.requests()[0].path == "/robots.txt", "robots.txt comes first");
+    let ua = s.requests()[0].header("user-agent").unwrap().to_string();
+    assert!(ua.starts_with("notices/") && ua.contains("+http"), "{ua}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_host_delay_and_concurrency_are_respected_and_hosts_run_in_parallel() {
+    let a = FixtureServer::start_on("127.0.0.1");
+    let b = FixtureServer::start_on("127.0.0.2");
+    let paths: Vec<String> = (0..5).map(|i| format!("/d{i}")).collect();
+    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+    for s in [&a, &b] {
+        s.html("/list", &listing_html(&refs, None));
+        for p in &paths {
+            s.route(p, Response::html(&detail_html(&format!("页面{p}"), "正文")).delayed(Duration::from_millis(50)));
+        }
+    }
+    let cfg = CrawlConfig { delay_ms: 200, ..fast() };
+    let dir = tempfile::tempdir().unwrap();
+    let t0 = Instant::now();
+    let (summary, _) = crawl(dir.path(), cfg, site(&[a.url("/list"), b.url("/list")])).await;
+    let took = t0.elapsed();
+    assert_eq!(summary.new, 10, "{summary:?}");
+    for s in [&a, &b] {
+        let log = s.requests();
+        assert_eq!(log.len(), 7, "robots + listing + 5 details");
+        for w in log.windows(2) {
+            let gap = w[1].at - w[0].at;
+            assert!(gap >= Duration::from_millis(190), "requests {} and {} only {gap:?} apart", w[0].path, w[1].path);
+            assert!(w[1].at >= w[0].finished.unwrap(), "two requests in flight on one host");
+        }
+    }
+    // 7 requests 200 ms apart on each host: about 1.2 s if the hosts run in parallel, 2.6 s if not.
+    assert!(took < Duration::from_millis(2200), "hosts did not proceed in parallel: {took:?}");
+
+    // Two in flight allowed, no delay: overlaps of two, never three.
+    let c = FixtureServer::start();
+    c.html("/list", &listing_html(&refs, None));
+    for p in &paths {
+        c.route(p, Response::html(&detail_html(&format!("页面{p}"), "正文")).delayed(Duration::from_millis(300)));
+    }
+    let cfg = CrawlConfig { concurrency_per_host: 2, ..fast() };
+    let dir = tempfile::tempdir().unwrap();
+    crawl(dir.path(), cfg, site(&[c.url("/list")])).await;
+    let log = c.requests_to("/d0").into_iter().chain(paths[1..].iter().flat_map(|p| c.requests_to(p))).collect::<Vec<_>>();
+    let max_overlap = log
+        .iter()
+        .map(|r| log.iter().filter(|o| o.at <= r.at && o.finished.unwrap() > r.at).count())
+        .max()
+        .unwrap();
+    assert_eq!(max_overlap, 2, "at most two requests in flight, and two used");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_after_is_honoured_and_500_then_200_succeeds() {
+    let s = FixtureServer::start();
+    s.html("/list", &listing_html(&["/a", "/b"], None));
+    s.html("/a", &detail_html("甲", "正文甲"));
+    s.html("/b", &detail_html("乙", "正文乙"));
+    s.fault("/a", Fault::StatusWith(429, vec![("Retry-After".into(), "1".into())]));
+    s.fault("/b", Fault::Status(500));
+    let dir = tempfile::tempdir().unwrap();
+    let (summary, index) = crawl(dir.path(), fast(), site(&[s.url("/list")])).await;
+    assert!(summary.errors.is_empty(), "{:?}", summary.errors);
+    assert_eq!(index.len().unwrap(), 2);
+    let a = s.requests_to("/a");
+    assert_eq!(a.iter().map(|r| r.status).collect::<Vec<_>>(), vec![429, 200]);
+    assert!(a[1].at - a[0].at >= Duration::from_millis(990), "Retry-After: 1 not honoured: {:?}", a[1].at - a[0].at);
+    let b = s.requests_to("/b");
+    assert_eq!(b.iter().map(|r| r.status).collect::<Vec<_>>(), vec![500, 200]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_fault_ends_as_a_recorded_error_and_the_rest_completes() {
+    let s = FixtureServer::start();
+    let bad = ["/timeout", "/reset", "/truncated", "/loop", "/big", "/gone", "/challenge"];
+    let mut all: Vec<&str> = bad.to_vec();
+    all.extend(["/ok1", "/ok2"]);
+    s.html("/list", &listing_html(&all, None));
+    s.html("/ok1", &detail_html("正常一", "正文一"));
+    s.html("/ok2", &detail_html("正常二", "正文二"));
+    s.route("/timeout", Response::html(&detail_html("慢", "慢")).delayed(Duration::from_secs(3)));
+    s.html("/reset", &detail_html("重置", "重置"));
+    s.faults("/reset", Fault::Reset, 10);
+    s.html("/truncated", &detail_html("截断", &"长".repeat(2000)));
+    s.faults("/truncated", Fault::Truncate, 10);
+    s.route("/loop", Response::redirect(302, "/loop"));
+    s.html("/big", &detail_html("大", &"大".repeat(20_000)));
+    s.route("/challenge", Response::new(412, "text/html", "<script>$_ts=1</script>").header("Retry-After", "0"));
+    s.route("/challenge", Response::new(200, "text/html", "<html><script>var $_ts={};</script></html>"));
+    let cfg = CrawlConfig { retries: 1, read_timeout_ms: 300, max_body_bytes: 30_000, ..fast() };
+    let dir = tempfile::tempdir().unwrap();
+    let (summary, index) = crawl(dir.path(), cfg, site(&[s.url("/list")])).await;
+    assert_eq!(index.len().unwrap(), 2, "the good pages are indexed: {:?}", summary.errors);
+    let reason = |p: &str| {
+        summary.errors.iter().find(|e| e.url == s.url(p)).map(|e| e.reason.clone()).unwrap_or_else(|| panic!("no error for {p}: {:?}", summary.errors))
+    };
+    assert!(reason("/timeout").contains("timeout"), "{}", reason("/timeout"));
+    assert!(reason("/reset").contains("gave up after 2 attempts"), "{}", reason("/reset"));
+    assert!(reason("/truncated").contains("gave up"), "{}", reason("/truncated"));
+    assert!(reason("/loop").contains("redirect loop"), "{}", reason("/loop"));
+    assert!(reason("/big").contains("oversized"), "{}", reason("/big"));
+    assert!(reason("/gone").contains("404"), "{}", reason("/gone"));
+    assert!(reason("/challenge").contains("challenged"), "{}", reason("/challenge"));
+    assert_eq!(summary.errors.len(), bad.len());
+    // Retried faults were retried, permanent ones were not.
+    assert_eq!(s.requests_to("/reset").len(), 2);
+    assert_eq!(s.requests_to("/truncated").len(), 2);
+    assert_eq!(s.requests_to("/timeout").len(), 2);
+    assert_eq!(s.requests_to("/gone").len(), 1);
+    assert_eq!(s.requests_to("/big").len(), 1);
+    assert!(s.requests_to("/loop").len() <= 2);
+    // Each error is in the state with its reason.
+    let state = CrawlState::open(&dir.path().join("crawl.sqlite")).unwrap();
+    let recorded = state.errors().unwrap();
+    for p in bad {
+        let row = recorded.iter().find(|r| r.url == s.url(p)).unwrap_or_else(|| panic!("{p} not recorded"));
+        assert_eq!(row.failures, 1);
+        assert!(row.next_due.is_some());
+    }
+    assert_eq!(state.get(&s.url("/gone")).unwrap().unwrap().status, Some(404));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recrawl_is_conditional_and_reindexes_only_what_changed() {
+    let s = FixtureServer::start();
+    let paths: Vec<String> = (0..6).map(|i| format!("/n{i}")).collect();
+    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+    s.html("/list", &listing_html(&refs[..3], Some("/list2")));
+    s.html("/list2", &listing_html(&refs[3..], None));
+    for p in &paths[..5] {
+        s.html(p, &detail_html(&format!("公告{p}"), &format!("正文{p}，内容。").repeat(50)));
+    }
+    // One page sends no validators: the text hash decides for it.
+    s.route("/n5", Response::html(&detail_html("公告/n5", "无校验头的页面。")).no_validators());
+    let dir = tempfile::tempdir().unwrap();
+    let (first, _) = crawl(dir.path(), fast(), site(&[s.url("/list")])).await;
+    assert_eq!((first.new, first.changed), (6, 0));
+    let first_bytes = s.bytes_sent();
+
+    s.clear_log();
+    let (second, index) = crawl(dir.path(), fast(), site(&[s.url("/list")])).await;
+    let second_bytes = s.bytes_sent();
+    assert_eq!((second.new, second.changed), (0, 0), "nothing re-indexed: {second:?}");
+    assert_eq!(second.not_modified, 7, "two listings and five details answered 304");
+    for r in s.requests().iter().filter(|r| r.path != "/robots.txt" && r.path != "/n5") {
+        assert!(r.conditional(), "{} sent without validators", r.path);
+        assert_eq!(r.status, 304, "{}", r.path);
+    }
+    assert_eq!(s.requests_to("/n5")[0].status, 200);
+    assert_eq!(index.len().unwrap(), 6);
+    println!(
+        "re-crawl of an unchanged site: {second_bytes} bytes vs {first_bytes} on the first crawl ({:.1}%)",
+        100.0 * second_bytes as f64 / first_bytes as f64
+    );
+    assert!(second_bytes * 4 < first_bytes);
+
+    // One page changes: re-indexed once, the rest left alone.
+    s.html("/n1", &detail_html("公告/n1", "修订后的正文。"));
+    let (third, index) = crawl(dir.path(), fast(), site(&[s.url("/list")])).await;
+    assert_eq!((third.new, third.changed, third.unchanged), (0, 1, 1), "{third:?}");
+    let id = Notice::id_for_url(&s.url("/n1"));
+    assert!(index.get(&id).unwrap().unwrap().body.contains("修订后的正文"));
+    assert_eq!(index.len().unwrap(), 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gbk_pages_decode_whatever_their_headers_say() {
+    let title = "国家药监局关于开展化学药品注射剂仿制药质量和疗效一致性评价工作的公告";
+    let gbk = |meta: &str| {
+        let html = format!(
+            "<html><head>{meta}<title>{title}</title></head><body><div><h1>{title}</h1><p>为加快推进仿制药一致性评价工作，现将有关事项公告如下。发布时间：2020年5月14日</p></div></body></html>"
+        );
+        encoding_rs::GBK.encode(&html).0.into_owned()
+    };
+    let s = FixtureServer::start();
+    s.html("/list", &listing_html(&["/plain", "/meta", "/liar"], None));
+    s.route("/plain", Response::bytes("text/html", gbk("")));
+    s.route("/meta", Response::bytes("text/html", gbk("<meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\">")));
+    s.route("/liar", Response::bytes("text/html; charset=utf-8", gbk("")));
+    let dir = tempfile::tempdir().unwrap();
+    let (summary, index) = crawl(dir.path(), fast(), site(&[s.url("/list")])).await;
+    assert!(summary.errors.is_empty(), "{:?}", summary.errors);
+    for p in ["/plain", "/meta", "/liar"] {
+        let n = index.get(&Notice::id_for_url(&s.url(p))).unwrap().unwrap_or_else(|| panic!("{p} not indexed"));
+        assert_eq!(n.title, title, "{p}");
+        assert!(n.body.contains("仿制药一致性评价"), "{p}: {}", n.body);
+        assert_eq!(n.published, chrono::NaiveDate::from_ymd_opt(2020, 5, 14));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_finished_detail_is_not_fetched_again_until_due_or_its_marker_changes() {
+    let s = FixtureServer::start();
+    let list = |marker: &str| {
+        format!("<html><body><a class=\"d\" href=\"/x\" data-changed=\"{marker}\">x</a><a class=\"d\" href=\"/y\">y</a></body></html>")
+    };
+    s.html("/list", &list("1"));
+    s.html("/x", &detail_html("某通知", "正文"));
+    s.html("/y", &detail_html("另一通知", "正文"));
+    let cfg = CrawlConfig { recheck_secs: 3600, ..fast() };
+    let dir = tempfile::tempdir().unwrap();
+    crawl(dir.path(), cfg.clone(), site(&[s.url("/list")])).await;
+    s.clear_log();
+    let (again, _) = crawl(dir.path(), cfg.clone(), site(&[s.url("/list")])).await;
+    assert_eq!(again.skipped, 2);
+    assert!(s.requests_to("/x").is_empty() && s.requests_to("/y").is_empty());
+    assert_eq!(s.requests_to("/list").len(), 1, "a listing is fetched every run");
+    s.html("/list", &list("2"));
+    s.clear_log();
+    let (third, _) = crawl(dir.path(), cfg, site(&[s.url("/list")])).await;
+    assert_eq!(s.requests_to("/x").len(), 1, "a new change marker brings the detail back");
+    assert!(s.requests_to("/y").is_empty());
+    assert_eq!(third.skipped, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_per_second_at_zero_delay() {
+    let s = FixtureServer::start();
+    let n = 200;
+    let paths: Vec<String> = (0..n).map(|i| format!("/p{i}")).collect();
+    for chunk in paths.chunks(20).enumerate() {
+        let refs: Vec<&str> = chunk.1.iter().map(String::as_str).collect();
+        let next = (chunk.0 + 1 < n / 20).then(|| format!("/list{}", chunk.0 + 1));
+        s.html(&format!("/list{}", chunk.0), &listing_html(&refs, next.as_deref()));
+    }
+    for p in &paths {
+        s.html(p, &detail_html(&format!("公告{p}"), &"国家药品监督管理局发布通知，正文内容。".repeat(40)));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let t = Instant::now();
+    let (summary, index) = crawl(dir.path(), CrawlConfig { commit_every: 100, ..fast() }, site(&[s.url("/list0")])).await;
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(index.len().unwrap(), n as u64);
+    let pages = summary.pages as f64;
+    println!("{pages} pages in {secs:.2} s: {:.0} pages/s (loopback, delay 0, 1 request in flight)", pages / secs);
+}
