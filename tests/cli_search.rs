@@ -128,7 +128,7 @@ fn sub_words_find_whole_words() {
 
 #[test]
 fn english_words_match_other_inflections() {
-    for q in ["trails", "trail", "developed", "guidances"] {
+    for q in ["trails", "trail", "developed", "product", "consideration", "letters"] {
         let v = search_json(&[q]);
         assert!(v["total"].as_u64().unwrap() >= 1, "{q} found nothing");
     }
@@ -300,4 +300,27 @@ fn ingest_refuses_a_file_that_is_not_a_digest_and_keeps_the_index() {
     let out = notices(dir.path(), &["stats", "--json"]);
     let s: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(s["total"], 11, "nothing lost");
+}
+
+#[test]
+fn ranked_results_snapshot() {
+    let mut ranked = Vec::new();
+    for q in ["一致性评价", "知识产权", "COVID-19", "audit trail", "国知战联办[2020]5号", "指导原则 -适应性"] {
+        let v = search_json(&[q]);
+        let rows: Vec<String> = v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                format!(
+                    "{} | {} | {}",
+                    h["source"].as_str().unwrap(),
+                    h["date"].as_str().unwrap_or("undated"),
+                    h["title"].as_str().unwrap()
+                )
+            })
+            .collect();
+        ranked.push((q.to_string(), v["total"].as_u64().unwrap(), rows));
+    }
+    insta::assert_yaml_snapshot!(ranked);
 }

@@ -12,7 +12,6 @@ use crawler::lock::CrawlLock;
 use crawler::sources::{self, Source, generic::Generic};
 use crawler::state::CrawlState;
 use indicatif::{ProgressBar, ProgressStyle};
-use url::Url;
 
 use super::Ctx;
 use crate::UsageError;
@@ -88,15 +87,7 @@ fn plan(cfg: &CrawlConfig, args: &CrawlArgs) -> Result<(Vec<Box<dyn Source>>, Ve
         seeds = parsed.notices;
     }
     if !args.urls.is_empty() {
-        let mut urls = Vec::new();
-        for u in &args.urls {
-            let url = Url::parse(u.trim()).map_err(|e| UsageError(format!("invalid --url {u:?}: {e}")))?;
-            if !matches!(url.scheme(), "http" | "https") {
-                return Err(UsageError(format!("invalid --url {u:?}: only http and https are crawled")).into());
-            }
-            urls.push(url);
-        }
-        list.push(Box::new(Generic::new(urls)));
+        list.push(Box::new(Generic::from_strs(&args.urls)?));
     }
     let explicit_pages = !list.is_empty();
     if !args.sources.is_empty() {

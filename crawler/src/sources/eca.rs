@@ -54,7 +54,7 @@ const LIST_SLUGS: [&str; 6] =
 
 static PAGE_PARAM: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^page(?:_[a-z]+\d+)?$").expect("valid regex"));
 static DMY_DOTS: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})\b").expect("valid regex"));
+    LazyLock::new(|| Regex::new(r"(?:^|\D)(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})(?:\D|$)").expect("valid regex"));
 static DMY_WORDS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b(\d{1,2}) (January|February|March|April|May|June|July|August|September|October|November|December) (\d{4})\b")
         .expect("valid regex")

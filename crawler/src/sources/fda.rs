@@ -231,7 +231,9 @@ impl Source for Fda {
             .select(&sel(".node-current-date time"))
             .next()
             .and_then(|t| mdy(&util::text(t)).or_else(|| t.attr("datetime").and_then(util::find_ymd)));
-        let main = root.select(&sel("div[role=main], main, article")).next();
+        // `div[role=main]` is the guidance text column; the whole `main`
+        // also holds the title and the docket list.
+        let main = ["div[role=main]", "main", "article"].iter().find_map(|css| root.select(&sel(css)).next());
         // The page's text up to its "Submit Comments" box (docket
         // boilerplate), without the download button.
         let mut body = main

@@ -294,6 +294,21 @@ impl Generic {
         Generic { label: "web".into(), seeds, digest: HashMap::new() }
     }
 
+    /// A source over URLs given as text (e.g. `--url` flags); refuses
+    /// anything that is not an absolute http(s) URL.
+    pub fn from_strs<S: AsRef<str>>(urls: &[S]) -> Result<Self> {
+        let mut seeds = Vec::with_capacity(urls.len());
+        for u in urls {
+            let u = u.as_ref().trim();
+            let url = Url::parse(u).map_err(|e| Error::InvalidUrl { url: u.to_string(), reason: e.to_string() })?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(Error::InvalidUrl { url: u.to_string(), reason: "only http and https are crawled".into() });
+            }
+            seeds.push(url);
+        }
+        Ok(Generic::new(seeds))
+    }
+
     /// A source over the pages a digest's items link to (each item's `url`).
     pub fn from_digest(items: &[Notice]) -> Self {
         let mut g = Generic { label: "digest".into(), seeds: Vec::new(), digest: HashMap::new() };
@@ -395,6 +410,13 @@ mod tests {
         let og = r#"<html><head><meta property="og:title" content="OG title"><meta property="article:published_time" content="2020-05-14T10:00:00Z"></head><body><h1>H1</h1></body></html>"#;
         let x = extract(og, &base());
         assert_eq!((x.title.as_deref(), x.published), (Some("OG title"), NaiveDate::from_ymd_opt(2020, 5, 14)));
+    }
+
+    #[test]
+    fn seed_urls_are_checked() {
+        assert_eq!(Generic::from_strs(&["http://a.cn/x"]).unwrap().seeds().len(), 1);
+        assert!(Generic::from_strs(&["ftp://a.cn/x"]).unwrap_err().is_user_error());
+        assert!(Generic::from_strs(&["not a url"]).is_err());
     }
 
     #[test]

@@ -63,6 +63,9 @@ pub fn crawl(source: &dyn Source, resolve: &dyn Fn(&Request) -> Option<String>) 
         queue.extend(listing.next);
     }
     for d in details {
+        if out.requests.contains(&d.request.state_key()) {
+            continue;
+        }
         out.requests.push(d.request.state_key());
         let rel = resolve(&d.request).unwrap_or_else(|| panic!("no fixture for {}", d.request.url));
         let page = page(d.request.url.as_str(), &rel);

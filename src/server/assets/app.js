@@ -221,7 +221,7 @@ function renderSources(s, counts) {
       "label",
       {},
       box,
-      el("span", { className: "name", textContent: name }),
+      el("span", { className: "name", textContent: name.replace(/^other\//, ""), title: name }),
       el("span", { className: "zh", textContent: SOURCE_NAMES[name] || "" }),
       el("span", { className: "count", textContent: String(counts[name] || 0) }),
     );
@@ -234,28 +234,31 @@ function monthOf(d) {
   return d ? d.slice(0, 7) : "";
 }
 
+const BAR_PX = 80; // height of the tallest bar
+
 function renderHistogram(s, counts) {
   const months = Object.keys(counts).filter((m) => /^\d{4}-\d{2}$/.test(m)).sort();
+  const many = months.length > 12;
   const max = Math.max(1, ...months.map((m) => counts[m]));
   const lo = monthOf(s.since);
   const hi = monthOf(s.until);
-  const bars = months.map((m) => {
+  const bars = months.map((m, i) => {
     const n = counts[m];
     const selected = (s.since || s.until) && (!lo || m >= lo) && (!hi || m <= hi);
+    // With many months only the start of each year is labelled.
+    const label = !many ? m : i === 0 || m.endsWith("-01") ? m.slice(0, 4) : "";
+    const fill = el("span", { className: "fill" });
+    fill.style.height = `${Math.max(3, Math.round((n / max) * BAR_PX))}px`;
     const bar = el(
       "button",
-      {
-        type: "button",
-        className: "bar" + (selected ? " selected" : ""),
-        title: `${m}: ${n}`,
-        ariaLabel: `${m}：${n} 条 · ${n} notices`,
-      },
-      el("span", { className: "fill" }),
-      el("span", { className: "label", textContent: m }),
+      { type: "button", className: "bar" + (selected ? " selected" : ""), title: `${m}: ${n}` },
       el("span", { className: "n", textContent: String(n) }),
+      fill,
+      el("span", { className: "label", textContent: label }),
     );
+    bar.setAttribute("aria-label", `${m}：${n} 条 · ${n} notices`);
+    bar.setAttribute("aria-pressed", selected ? "true" : "false");
     bar.dataset.month = m;
-    bar.querySelector(".fill").style.height = `${Math.max(4, Math.round((n / max) * 100))}%`;
     bar.addEventListener("click", (ev) => {
       const cur = readState();
       if (ev.shiftKey && (cur.since || cur.until)) {
@@ -269,9 +272,11 @@ function renderHistogram(s, counts) {
     });
     return bar;
   });
-  const undated = counts.undated ? [el("p", { className: "undated", textContent: `日期不详 undated: ${counts.undated}` })] : [];
-  $("histogram").replaceChildren(...bars, ...undated);
-  $("histogram").classList.toggle("many", months.length > 12);
+  $("histogram").replaceChildren(...bars);
+  $("histogram").classList.toggle("many", many);
+  const undated = $("undated");
+  undated.hidden = !counts.undated;
+  undated.textContent = counts.undated ? `日期不详 undated: ${counts.undated}` : "";
   $("range").hidden = !(s.since || s.until);
   $("range-text").textContent = `${s.since || "…"} – ${s.until || "…"}`;
 }
