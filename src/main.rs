@@ -48,7 +48,12 @@ fn main() -> ExitCode {
 
 /// Prints an error on one line (with its causes) and picks the exit code.
 fn report(err: &anyhow::Error) -> ExitCode {
-    if err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+    let broken_pipe = |e: &(dyn std::error::Error + 'static)| {
+        e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || e.downcast_ref::<serde_json::Error>()
+                .is_some_and(|j| j.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
+    };
+    if err.chain().any(broken_pipe) {
         // `notices search … | head` is not a failure.
         return ExitCode::from(exit::OK);
     }

@@ -38,7 +38,9 @@ fn chromium_path() -> PathBuf {
             }
         }
     }
-    panic!("no Chromium found (looked for chromium, chromium-browser, google-chrome on PATH; or set NOTICES_CHROMIUM): run .ci/install-browser");
+    panic!(
+        "no Chromium found (looked for chromium, chromium-browser, google-chrome on PATH; or set NOTICES_CHROMIUM): run .ci/install-browser"
+    );
 }
 
 fn artifacts() -> PathBuf {
@@ -182,10 +184,7 @@ impl Browser {
 
     /// Evaluates `js` in the page (awaiting a promise) and returns its value.
     fn eval(&mut self, js: &str) -> Value {
-        let r = self.call(
-            "Runtime.evaluate",
-            json!({"expression": js, "returnByValue": true, "awaitPromise": true}),
-        );
+        let r = self.call("Runtime.evaluate", json!({"expression": js, "returnByValue": true, "awaitPromise": true}));
         if let Some(ex) = r.get("exceptionDetails") {
             panic!("{js}: {ex}");
         }
@@ -354,7 +353,10 @@ fn search_page_in_headless_chromium() {
 
     // Tick the CDE facet: the list, the total and the histogram change.
     b.click("#sources input[value='CDE']");
-    b.wait_for("the CDE filter", "location.search.includes('source=CDE') && document.querySelectorAll('#hits .hit').length === 2");
+    b.wait_for(
+        "the CDE filter",
+        "location.search.includes('source=CDE') && document.querySelectorAll('#hits .hit').length === 2",
+    );
     b.wait_for("the histogram to follow", "document.querySelectorAll('#histogram .bar').length === 2");
     let page = b.eval(READ_PAGE);
     assert_eq!(total_of(&page), 2, "{page}");
@@ -364,7 +366,10 @@ fn search_page_in_headless_chromium() {
 
     // Click the April bar: only April's CDE notice is left, the bar is marked.
     b.click("#histogram .bar[data-month='2020-04']");
-    b.wait_for("the month filter", "location.search.includes('since=2020-04') && document.querySelectorAll('#hits .hit').length === 1");
+    b.wait_for(
+        "the month filter",
+        "location.search.includes('since=2020-04') && document.querySelectorAll('#hits .hit').length === 1",
+    );
     let page = b.eval(READ_PAGE);
     assert_eq!(total_of(&page), 1, "{page}");
     assert_eq!(page["hits"][0]["date"], "2020-04-20");
@@ -379,7 +384,10 @@ fn search_page_in_headless_chromium() {
     b.wait_for("the same results after reload", "document.querySelectorAll('#hits .hit').length === 1");
     assert_eq!(b.eval("document.getElementById('q').value"), json!("一致性评价"));
     b.eval("history.back()");
-    b.wait_for("Back to undo the month", "!location.search.includes('since') && document.querySelectorAll('#hits .hit').length === 2");
+    b.wait_for(
+        "Back to undo the month",
+        "!location.search.includes('since') && document.querySelectorAll('#hits .hit').length === 2",
+    );
 
     // Newest first, from the sort menu.
     b.eval("(() => { const s = document.getElementById('sort'); s.value = 'newest'; s.dispatchEvent(new Event('change')); })()");
@@ -401,7 +409,10 @@ fn search_page_in_headless_chromium() {
 
     // A bad query shows the API's message instead of results.
     b.goto(&format!("{}/?q=%22unbalanced", server.url()));
-    let err = b.wait_for("an error message", "!document.getElementById('error').hidden && document.getElementById('error').textContent");
+    let err = b.wait_for(
+        "an error message",
+        "!document.getElementById('error').hidden && document.getElementById('error').textContent",
+    );
     assert!(err.as_str().unwrap().contains("unbalanced"), "{err}");
 }
 

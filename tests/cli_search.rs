@@ -68,12 +68,14 @@ fn export_all() -> Vec<Value> {
 fn the_sample_digest_gives_its_eleven_items() {
     let all = export_all();
     assert_eq!(all.len(), 11, "{all:#?}");
-    let by_url = |url: &str| {
-        all.iter().find(|n| n["url"] == url).unwrap_or_else(|| panic!("no notice with url {url}"))
-    };
+    let by_url = |url: &str| all.iter().find(|n| n["url"] == url).unwrap_or_else(|| panic!("no notice with url {url}"));
     let expect = [
         ("https://www.sdtjpt.cn/news/detail/5696.html", "other/www.sdtjpt.cn", Some("2020-05-11")),
-        ("http://jxj.beijing.gov.cn/jxdt/tzgg/202005/t20200514_1897545.html", "other/jxj.beijing.gov.cn", Some("2020-05-14")),
+        (
+            "http://jxj.beijing.gov.cn/jxdt/tzgg/202005/t20200514_1897545.html",
+            "other/jxj.beijing.gov.cn",
+            Some("2020-05-14"),
+        ),
         ("http://www.cde.org.cn/news.do?method=viewInfoCommon&id=315065", "CDE", None),
         ("http://www.cde.org.cn/news.do?method=viewInfoCommon&id=315067", "CDE", None),
         ("http://www.cde.org.cn/news.do?method=viewInfoCommon&id=315068", "CDE", None),
@@ -83,7 +85,11 @@ fn the_sample_digest_gives_its_eleven_items() {
             "FDA",
             Some("2020-05-11"),
         ),
-        ("https://www.gmp-compliance.org/gmp-news/audit-trail-in-the-centre-of-an-fda-warning-letter", "ECA", Some("2020-05-13")),
+        (
+            "https://www.gmp-compliance.org/gmp-news/audit-trail-in-the-centre-of-an-fda-warning-letter",
+            "ECA",
+            Some("2020-05-13"),
+        ),
     ];
     for (url, source, date) in expect {
         let n = by_url(url);
@@ -305,7 +311,8 @@ fn ingest_refuses_a_file_that_is_not_a_digest_and_keeps_the_index() {
 #[test]
 fn ranked_results_snapshot() {
     let mut ranked = Vec::new();
-    for q in ["一致性评价", "知识产权", "COVID-19", "audit trail", "国知战联办[2020]5号", "指导原则 -适应性"] {
+    for q in ["一致性评价", "知识产权", "COVID-19", "audit trail", "国知战联办[2020]5号", "指导原则 -适应性"]
+    {
         let v = search_json(&[q]);
         let rows: Vec<String> = v["hits"]
             .as_array()
@@ -323,4 +330,36 @@ fn ranked_results_snapshot() {
         ranked.push((q.to_string(), v["total"].as_u64().unwrap(), rows));
     }
     insta::assert_yaml_snapshot!(ranked);
+}
+
+#[test]
+fn digest_of_the_sample_week_groups_the_eleven_items_as_the_original() {
+    let out = notices(sample_dir(), &["digest", "--since", "2020-05-10", "--until", "2020-05-15"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let md = stdout(&out);
+    let pos = |s: &str| md.find(s).unwrap_or_else(|| panic!("{s} missing from:\n{md}"));
+    assert!(pos("知识产权信息篇") < pos("科技项目篇") && pos("科技项目篇") < pos("医药信息篇"), "{md}");
+    for needle in [
+        "2020年第62号",
+        "国知战联办〔2020〕5号",
+        "https://www.gmp-compliance.org/gmp-news/audit-trail-in-the-centre-of-an-fda-warning-letter",
+    ] {
+        pos(needle);
+    }
+    let html = notices(sample_dir(), &["digest", "--since", "2020-05-10", "--until", "2020-05-15", "--format", "html"]);
+    assert!(stdout(&html).contains("<html") || stdout(&html).contains("<h1"), "{}", stdout(&html));
+    let bad = notices(sample_dir(), &["digest", "--since", "2020-05-10", "--format", "pdf"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn new_lists_recently_seen_notices() {
+    let out = notices(sample_dir(), &["new", "--since", "1d", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["total"], 11);
+    let out = notices(sample_dir(), &["new", "--since", "2099-01-01"]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = notices(sample_dir(), &["new", "--since", "soon"]);
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -36,7 +36,11 @@ fn site(n: usize, delay: Duration) -> (FixtureServer, Vec<String>) {
 
 fn config(dir: &Path) -> std::path::PathBuf {
     let path = dir.join("config.toml");
-    std::fs::write(&path, "[crawl]\ncommit_every = 4\nread_timeout_ms = 5000\nbackoff_base_ms = 20\nrecheck_secs = 0\n").unwrap();
+    std::fs::write(
+        &path,
+        "[crawl]\ncommit_every = 4\nread_timeout_ms = 5000\nbackoff_base_ms = 20\nrecheck_secs = 0\n",
+    )
+    .unwrap();
     path
 }
 
@@ -158,6 +162,40 @@ fn summary_reports_errors_and_the_crawl_goes_on() {
     assert_eq!(v["new"], 2);
     assert_eq!(v["errors"][0]["url"], s.url("/missing.html"));
     assert!(v["errors"][0]["reason"].as_str().unwrap().contains("404"));
-    let bad = Command::new(BIN).args(["crawl", "--url", "ftp://x/y"]).arg("--data-dir").arg(tmp.path()).output().unwrap();
+    let bad =
+        Command::new(BIN).args(["crawl", "--url", "ftp://x/y"]).arg("--data-dir").arg(tmp.path()).output().unwrap();
     assert_eq!(bad.status.code(), Some(2), "{}", String::from_utf8_lossy(&bad.stderr));
+}
+
+#[test]
+fn from_digest_fetches_linked_pages_and_merges_them_into_the_items() {
+    let s = FixtureServer::start();
+    s.html("/d/1.html", &page("某市关于第一项工作的通知", 1));
+    s.html("/d/2.html", &page("某市关于第二项工作的通知", 2));
+    let digest = format!(
+        " 知识产权信息篇（2020/5/10~2020/5/15）\n\n国家级\n\n1、关于第一项工作的通知（国家知识产权局）\n\n{}\n 摘要一：请各单位认真组织申报。\n\n\
+         2、关于第二项工作的通知（国家知识产权局）\n\n{}\n 摘要二：请按要求报送材料。\n",
+        s.url("/d/1.html"),
+        s.url("/d/2.html")
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("digest-2020-05-15.txt");
+    std::fs::write(&file, digest).unwrap();
+    let cfg = config(tmp.path());
+    let data = tmp.path().join("data");
+    let mut cmd = crawl_cmd(&data, &cfg, &[]);
+    let out = run(cmd.arg("--from-digest").arg(&file));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("notices: 2 new, 2 changed"), "items indexed, then enriched by their pages: {stdout}");
+    assert_eq!(s.requests_to("/d/1.html").len(), 1);
+    assert_eq!(s.requests_to("/d/2.html").len(), 1);
+    let index = NoticeIndex::open_or_create(&data.join("index")).unwrap();
+    let all = index.all().unwrap();
+    assert_eq!(all.len(), 2, "{all:#?}");
+    for n in &all {
+        assert!(matches!(n.origin, index::Origin::Digest { .. }), "the digest item's notice, not a new one");
+        assert!(n.body.contains("摘要") && n.body.contains("号通知正文"), "summary and page text: {}", n.body);
+        assert!(n.published.is_some(), "a date from the digest or the page");
+    }
+    assert!(all.iter().any(|n| n.title == "关于第一项工作的通知"), "the digest's title stays");
 }

@@ -79,7 +79,8 @@ fn search_ranks_highlights_filters_and_counts() {
         assert_eq!((page["offset"].as_u64(), page["limit"].as_u64()), (Some(offset), Some(1)));
         ids.push(page["hits"][0]["id"].as_str().unwrap().to_string());
     }
-    let expected: Vec<String> = newest["hits"].as_array().unwrap().iter().map(|h| h["id"].as_str().unwrap().into()).collect();
+    let expected: Vec<String> =
+        newest["hits"].as_array().unwrap().iter().map(|h| h["id"].as_str().unwrap().into()).collect();
     assert_eq!(ids, expected);
     assert_eq!(search(&server, "&offset=4")["hits"].as_array().unwrap().len(), 0);
 

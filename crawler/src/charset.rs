@@ -41,9 +41,8 @@ pub struct Decoded {
 /// How much of the document is searched for a `<meta>` charset.
 const META_PRESCAN: usize = 4096;
 
-static META_CHARSET: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)"#).expect("valid regex")
-});
+static META_CHARSET: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"(?i)<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)"#).expect("valid regex"));
 
 /// Maps a label to an encoding, widening GB2312/GBK to GB18030.
 pub fn encoding_for_label(label: &str) -> Option<&'static Encoding> {
@@ -102,7 +101,12 @@ pub fn decode(body: &[u8], content_type: Option<&str>) -> Decoded {
     }
     // Nothing decodes cleanly: the detector's guess (the last candidate) is
     // the least bad.
-    last.unwrap_or_else(|| Decoded { text: String::new(), encoding: UTF_8, evidence: Evidence::Detected, had_errors: false })
+    last.unwrap_or_else(|| Decoded {
+        text: String::new(),
+        encoding: UTF_8,
+        evidence: Evidence::Detected,
+        had_errors: false,
+    })
 }
 
 #[cfg(test)]
@@ -112,7 +116,9 @@ mod tests {
     const ZH: &str = "国家药监局关于开展化学药品注射剂仿制药质量和疗效一致性评价工作的公告（2020年第62号）";
 
     fn gbk_page(meta: &str) -> Vec<u8> {
-        let html = format!("<html><head>{meta}<title>{ZH}</title></head><body><p>{ZH}。发布时间：2020-05-13</p></body></html>");
+        let html = format!(
+            "<html><head>{meta}<title>{ZH}</title></head><body><p>{ZH}。发布时间：2020-05-13</p></body></html>"
+        );
         let (bytes, _, unmappable) = GBK.encode(&html);
         assert!(!unmappable);
         bytes.into_owned()

@@ -160,6 +160,10 @@ impl Engine {
                 summary.new += 1;
             }
         }
+        if writer.pending() > 0 {
+            // Committed now so that a page merged into a seed later counts as a change of it.
+            writer.commit("crawl")?;
+        }
 
         let mut frontier = Frontier::default();
         let mut batch = Batch::default();
@@ -250,7 +254,8 @@ impl Engine {
                     url,
                 });
             }
-            if writer.pending() as usize >= self.cfg.commit_every.max(1) || batch.records.len() >= self.cfg.commit_every.max(1)
+            if writer.pending() as usize >= self.cfg.commit_every.max(1)
+                || batch.records.len() >= self.cfg.commit_every.max(1)
             {
                 self.flush(run.id, &mut writer, &mut batch)?;
             }
@@ -332,7 +337,10 @@ impl Engine {
                 record.bytes = Some(page.body.len() as i64);
                 summary.pages += 1;
                 if truncated && item.kind != PageKind::Attachment {
-                    error = Some(format!("oversized: body larger than {} bytes, cut and not parsed", self.cfg.max_body_bytes));
+                    error = Some(format!(
+                        "oversized: body larger than {} bytes, cut and not parsed",
+                        self.cfg.max_body_bytes
+                    ));
                 } else if let Some(source) = source.filter(|s| s.is_challenge(&page)) {
                     let _ = source;
                     error = Some(format!("challenged: HTTP {} anti-bot page, not parsed", page.status));

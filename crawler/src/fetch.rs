@@ -38,8 +38,8 @@ pub struct Conditional {
 pub enum Outcome {
     /// A 2xx page.
     Fetched {
-        /// The page, decoded.
-        page: Page,
+        /// The page, decoded (boxed: it dwarfs the other variants).
+        page: Box<Page>,
         /// Its ETag.
         etag: Option<String>,
         /// Its Last-Modified.
@@ -111,7 +111,8 @@ impl AllowedHosts {
         }
         let Some(host) = url.host_str() else { return false };
         let host = host.trim_end_matches('.').to_ascii_lowercase();
-        self.hosts.contains(&host) || (!self.agencies.is_empty() && self.agencies.contains(&index::Source::from_host(&host)))
+        self.hosts.contains(&host)
+            || (!self.agencies.is_empty() && self.agencies.contains(&index::Source::from_host(&host)))
     }
 }
 
@@ -212,13 +213,21 @@ impl Fetcher {
                     let next = match url.join(&location) {
                         Ok(next) => next,
                         Err(e) => {
-                            fetch.outcome = failed(Some(status.as_u16()), format!("bad redirect {location:?}: {e}"), true);
+                            fetch.outcome =
+                                failed(Some(status.as_u16()), format!("bad redirect {location:?}: {e}"), true);
                             return fetch;
                         }
                     };
                     if seen.len() > self.max_redirects || seen.contains(&next) {
                         let n = seen.len();
-                        fetch.outcome = failed(Some(status.as_u16()), format!("redirect loop or more than {} redirects ({n} hops, last to {next})", self.max_redirects), true);
+                        fetch.outcome = failed(
+                            Some(status.as_u16()),
+                            format!(
+                                "redirect loop or more than {} redirects ({n} hops, last to {next})",
+                                self.max_redirects
+                            ),
+                            true,
+                        );
                         return fetch;
                     }
                     // 303 always, and 301/302 after a POST by custom, turn into a GET.
@@ -278,7 +287,14 @@ impl Fetcher {
         Rules::AllowAll
     }
 
-    async fn with_retries(&self, req: &Request, url: &Url, method: Method, cond: &Conditional, fetch: &mut Fetch) -> Step {
+    async fn with_retries(
+        &self,
+        req: &Request,
+        url: &Url,
+        method: Method,
+        cond: &Conditional,
+        fetch: &mut Fetch,
+    ) -> Step {
         let host = url.host_str().unwrap_or_default().to_string();
         let mut attempt = 0u32;
         loop {
@@ -351,7 +367,9 @@ impl Fetcher {
 
     fn page(&self, req: &Request, url: &Url, raw: Raw) -> Outcome {
         let content_type = raw.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
-        let header = |name| raw.headers.get(name).and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok()).map(str::to_string);
+        let header = |name| {
+            raw.headers.get(name).and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok()).map(str::to_string)
+        };
         let (etag, last_modified) = (header(ETAG), header(LAST_MODIFIED));
         let texty = content_type.as_deref().is_none_or(|ct| {
             let ct = ct.to_ascii_lowercase();
@@ -370,7 +388,7 @@ impl Fetcher {
             body: raw.body,
             text,
         };
-        Outcome::Fetched { page, etag, last_modified, truncated: raw.truncated }
+        Outcome::Fetched { page: Box::new(page), etag, last_modified, truncated: raw.truncated }
     }
 
     /// One HTTP exchange, reading at most `cap` body bytes.

@@ -140,7 +140,11 @@ mod tests {
         assert!(Rules::from_response("notices", Some(404), b"").allowed(&u("http://a.cn/x")));
         assert!(!Rules::from_response("notices", Some(503), b"").allowed(&u("http://a.cn/x")));
         assert!(!Rules::from_response("notices", None, b"").allowed(&u("http://a.cn/x")));
-        let r = Rules::from_response("notices", Some(200), b"User-agent: notices\nDisallow: /private\n\nUser-agent: *\nDisallow: /");
+        let r = Rules::from_response(
+            "notices",
+            Some(200),
+            b"User-agent: notices\nDisallow: /private\n\nUser-agent: *\nDisallow: /",
+        );
         assert!(r.allowed(&u("http://a.cn/public")));
         assert!(!r.allowed(&u("http://a.cn/private/1")));
         let garbage = Rules::from_response("notices", Some(200), &[0xff, 0x00, 0xfe, b'\n', b':']);

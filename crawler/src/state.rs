@@ -277,7 +277,8 @@ impl CrawlState {
 
     /// The queue of a run: every key (to skip duplicates) and the items not done, in order.
     pub fn queue(&self, run: i64) -> Result<(HashSet<String>, Vec<QueueItem>)> {
-        let mut stmt = self.conn.prepare("SELECT key, item, done FROM queue WHERE run = ?1 ORDER BY seq").map_err(self.err())?;
+        let mut stmt =
+            self.conn.prepare("SELECT key, item, done FROM queue WHERE run = ?1 ORDER BY seq").map_err(self.err())?;
         let rows = stmt
             .query_map([run], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, bool>(2)?)))
             .map_err(self.err())?;
@@ -395,8 +396,11 @@ impl CrawlState {
     pub fn errors(&self) -> Result<Vec<UrlRecord>> {
         let mut stmt =
             self.conn.prepare("SELECT key FROM urls WHERE last_error IS NOT NULL ORDER BY key").map_err(self.err())?;
-        let keys: Vec<String> =
-            stmt.query_map([], |r| r.get(0)).map_err(self.err())?.collect::<rusqlite::Result<_>>().map_err(self.err())?;
+        let keys: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .map_err(self.err())?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(self.err())?;
         let mut out = Vec::with_capacity(keys.len());
         for key in keys {
             out.extend(self.get(&key)?);

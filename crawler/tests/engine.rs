@@ -64,7 +64,9 @@ fn site(starts: &[String]) -> Vec<Box<dyn Source>> {
 }
 
 fn detail_html(title: &str, body: &str) -> String {
-    format!("<html><head><title>{title}_测试站</title></head><body><div class=\"nav\"><a href=\"/\">首页</a></div><div class=\"content\"><h1>{title}</h1><p>{body}</p><p>发布时间：2020-05-13</p></div></body></html>")
+    format!(
+        "<html><head><title>{title}_测试站</title></head><body><div class=\"nav\"><a href=\"/\">首页</a></div><div class=\"content\"><h1>{title}</h1><p>{body}</p><p>发布时间：2020-05-13</p></div></body></html>"
+    )
 }
 
 fn listing_html(details: &[&str], next: Option<&str>) -> String {
@@ -152,12 +154,10 @@ async fn per_host_delay_and_concurrency_are_respected_and_hosts_run_in_parallel(
     let cfg = CrawlConfig { concurrency_per_host: 2, ..fast() };
     let dir = tempfile::tempdir().unwrap();
     crawl(dir.path(), cfg, site(&[c.url("/list")])).await;
-    let log = c.requests_to("/d0").into_iter().chain(paths[1..].iter().flat_map(|p| c.requests_to(p))).collect::<Vec<_>>();
-    let max_overlap = log
-        .iter()
-        .map(|r| log.iter().filter(|o| o.at <= r.at && o.finished.unwrap() > r.at).count())
-        .max()
-        .unwrap();
+    let log =
+        c.requests_to("/d0").into_iter().chain(paths[1..].iter().flat_map(|p| c.requests_to(p))).collect::<Vec<_>>();
+    let max_overlap =
+        log.iter().map(|r| log.iter().filter(|o| o.at <= r.at && o.finished.unwrap() > r.at).count()).max().unwrap();
     assert_eq!(max_overlap, 2, "at most two requests in flight, and two used");
 }
 
@@ -203,7 +203,12 @@ async fn every_fault_ends_as_a_recorded_error_and_the_rest_completes() {
     let (summary, index) = crawl(dir.path(), cfg, site(&[s.url("/list")])).await;
     assert_eq!(index.len().unwrap(), 2, "the good pages are indexed: {:?}", summary.errors);
     let reason = |p: &str| {
-        summary.errors.iter().find(|e| e.url == s.url(p)).map(|e| e.reason.clone()).unwrap_or_else(|| panic!("no error for {p}: {:?}", summary.errors))
+        summary
+            .errors
+            .iter()
+            .find(|e| e.url == s.url(p))
+            .map(|e| e.reason.clone())
+            .unwrap_or_else(|| panic!("no error for {p}: {:?}", summary.errors))
     };
     assert!(reason("/timeout").contains("timeout"), "{}", reason("/timeout"));
     assert!(reason("/reset").contains("gave up after 2 attempts"), "{}", reason("/reset"));
@@ -286,7 +291,10 @@ async fn gbk_pages_decode_whatever_their_headers_say() {
     let s = FixtureServer::start();
     s.html("/list", &listing_html(&["/plain", "/meta", "/liar"], None));
     s.route("/plain", Response::bytes("text/html", gbk("")));
-    s.route("/meta", Response::bytes("text/html", gbk("<meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\">")));
+    s.route(
+        "/meta",
+        Response::bytes("text/html", gbk("<meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\">")),
+    );
     s.route("/liar", Response::bytes("text/html; charset=utf-8", gbk("")));
     let dir = tempfile::tempdir().unwrap();
     let (summary, index) = crawl(dir.path(), fast(), site(&[s.url("/list")])).await;
@@ -303,7 +311,9 @@ async fn gbk_pages_decode_whatever_their_headers_say() {
 async fn a_finished_detail_is_not_fetched_again_until_due_or_its_marker_changes() {
     let s = FixtureServer::start();
     let list = |marker: &str| {
-        format!("<html><body><a class=\"d\" href=\"/x\" data-changed=\"{marker}\">x</a><a class=\"d\" href=\"/y\">y</a></body></html>")
+        format!(
+            "<html><body><a class=\"d\" href=\"/x\" data-changed=\"{marker}\">x</a><a class=\"d\" href=\"/y\">y</a></body></html>"
+        )
     };
     s.html("/list", &list("1"));
     s.html("/x", &detail_html("某通知", "正文"));
@@ -339,7 +349,8 @@ async fn pages_per_second_at_zero_delay() {
     }
     let dir = tempfile::tempdir().unwrap();
     let t = Instant::now();
-    let (summary, index) = crawl(dir.path(), CrawlConfig { commit_every: 100, ..fast() }, site(&[s.url("/list0")])).await;
+    let (summary, index) =
+        crawl(dir.path(), CrawlConfig { commit_every: 100, ..fast() }, site(&[s.url("/list0")])).await;
     let secs = t.elapsed().as_secs_f64();
     assert_eq!(index.len().unwrap(), n as u64);
     let pages = summary.pages as f64;

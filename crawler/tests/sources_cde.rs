@@ -3,6 +3,7 @@
 //! detail pages, the 202 challenge page).
 
 mod sources_fixtures;
+mod support;
 
 use crawler::sources::cde::Cde;
 use crawler::sources::{DetailRef, Method, PageKind, Request, Source, SourceSettings};
@@ -64,4 +65,80 @@ fn the_202_page_is_a_challenge_wherever_it_is_served() {
         changed: None,
     };
     assert!(src.parse_detail(&page(url, "cde/challenge-202.html"), &listed).is_err());
+}
+
+mod end_to_end {
+    use crawler::sources::cde::Cde;
+    use crawler::sources::{Request, Source};
+
+    use crate::sources_fixtures::e2e::{Site, crawl, errors, portable};
+
+    const NEWS: [&str; 4] = [
+        "main/news/viewInfoCommon/2f8ad5c3e0b14a7f9b6c1d2e3f405162",
+        "main/news/viewInfoCommon/7c1e9a2b3d4f5a6b7c8d9e0f1a2b3c4d",
+        "main/newspic/view/a1b2c3d4e5f60718293a4b5c6d7e8f90",
+        "main/news/viewInfoCommon/5e6f708192a3b4c5d6e7f8091a2b3c4d",
+    ];
+    const GUIDES: [&str; 2] = ["981efd549bda05ee430ec550583776fc", "3c0a5f7e9b1d2c4e6f8a0b2d4c6e8f01"];
+
+    /// Page `n` of a start request's list: its form with `pageNum=n`.
+    fn page_form(req: &Request, n: usize) -> Vec<(String, String)> {
+        req.form.iter().map(|(k, v)| (k.clone(), if k == "pageNum" { n.to_string() } else { v.clone() })).collect()
+    }
+
+    /// The CDE site; `news_challenge` answers the news list with the 202 page.
+    fn cde_site(news_challenge: bool) -> (Site, Cde) {
+        let site = Site::start("cde", 1);
+        let src = Cde::new(&site.settings());
+        let starts = src.start_requests();
+        let json = "application/json;charset=UTF-8";
+        if news_challenge {
+            site.status("/main/news/getList", "challenge-202.html", 202);
+        } else {
+            site.post("/main/news/getList", &page_form(&starts[0], 1), "main/news/getList/page1.json", json);
+            site.post("/main/news/getList", &page_form(&starts[0], 2), "main/news/getList/page2.json", json);
+        }
+        site.post("/zdyz/getDomesticGuideList", &page_form(&starts[1], 1), "zdyz/getDomesticGuideList/page1.json", json);
+        for d in NEWS {
+            site.html(d);
+        }
+        for g in GUIDES {
+            site.file(
+                &format!("/zdyz/domesticinfopage?zdyzIdCODE={g}"),
+                &format!("zdyz/domesticinfopage/{g}.html"),
+                "text/html; charset=utf-8",
+            );
+        }
+        (site, src)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn crawls_the_fixture_site_into_the_index() {
+        let (site, src) = cde_site(false);
+        let dir = tempfile::tempdir().unwrap();
+        let (summary, notices) = crawl(dir.path(), vec![Box::new(src)]).await;
+        assert_eq!(errors(&summary, &[&site]), vec![]);
+        assert_eq!(summary.new, 6);
+        // The list endpoints were POSTed as the site's own scripts do.
+        let posts = site.server.requests().into_iter().filter(|l| l.method == "POST").collect::<Vec<_>>();
+        assert_eq!(posts.len(), 3);
+        assert!(posts.iter().all(|l| l.header("x-requested-with") == Some("XMLHttpRequest")));
+        assert!(posts.iter().all(|l| l.header("content-type").is_some_and(|c| c.contains("x-www-form-urlencoded"))));
+        insta::assert_yaml_snapshot!(portable(&notices, &[&site]));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_202_challenge_is_reported_blocked_and_the_other_list_goes_on() {
+        let (site, src) = cde_site(true);
+        let dir = tempfile::tempdir().unwrap();
+        let (summary, notices) = crawl(dir.path(), vec![Box::new(src)]).await;
+        let errs = errors(&summary, &[&site]);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].0.contains("/main/news/getList"), "{errs:?}");
+        assert!(errs[0].1.contains("challenge"), "{errs:?}");
+        // Only the 指导原则 list's two notices; no news detail was fetched.
+        assert_eq!(notices.len(), 2);
+        assert!(notices.iter().all(|n| n.url.as_deref().is_some_and(|u| u.contains("/zdyz/"))));
+        assert!(site.log().iter().all(|l| !l.contains("/main/news/view") && !l.contains("newspic")));
+    }
 }

@@ -3,6 +3,7 @@
 //! metas and injected Ruishu head scripts, the 412 challenge page).
 
 mod sources_fixtures;
+mod support;
 
 use crawler::sources::nmpa::Nmpa;
 use crawler::sources::{DetailRef, PageKind, Request, Source, SourceSettings};
@@ -62,4 +63,112 @@ fn the_412_page_is_a_challenge_and_real_pages_are_not() {
         changed: None,
     };
     assert!(src.parse_detail(&page_with_status(detail, "nmpa/challenge-412.html", 412), &listed).is_err());
+}
+
+mod end_to_end {
+    use crawler::sources::cnipa::Cnipa;
+    use crawler::sources::nmpa::Nmpa;
+    use crawler::sources::{Source, SourceSettings};
+
+    use crate::sources_fixtures::e2e::{Site, crawl, errors, portable};
+
+    const DETAILS: [&str; 3] = [
+        "xxgk/ggtg/qtggtg/20200514170101220.html",
+        "xxgk/ggtg/ylqxggtg/20200512093015146.html",
+        "xxgk/ggtg/qtggtg/20200430160212187.html",
+    ];
+
+    /// The NMPA fixture site, its 公告通告 column only.
+    fn nmpa_site(n: u8) -> Site {
+        let site = Site::start("nmpa", n);
+        site.html("xxgk/ggtg/index.html");
+        site.html("xxgk/ggtg/index_1.html");
+        for d in DETAILS {
+            site.html(d);
+        }
+        site
+    }
+
+    fn nmpa(site: &Site) -> Box<dyn Source> {
+        let settings = SourceSettings {
+            start_urls: vec![site.server.url("/xxgk/ggtg/index.html").parse().unwrap()],
+            ..site.settings()
+        };
+        Box::new(Nmpa::new(&settings))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn crawls_the_fixture_site_into_the_index() {
+        let site = nmpa_site(1);
+        let dir = tempfile::tempdir().unwrap();
+        let (summary, notices) = crawl(dir.path(), vec![nmpa(&site)]).await;
+        assert_eq!(errors(&summary, &[&site]), vec![]);
+        assert_eq!(summary.new, 3);
+        insta::assert_yaml_snapshot!(portable(&notices, &[&site]));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn recrawl_after_one_new_notice_fetches_that_detail_and_the_listings_only() {
+        let site = nmpa_site(1);
+        let dir = tempfile::tempdir().unwrap();
+        let (first, _) = crawl(dir.path(), vec![nmpa(&site)]).await;
+        assert_eq!(first.new, 3);
+        site.file("/xxgk/ggtg/index.html", "xxgk/ggtg/index.recrawl.html", "text/html; charset=utf-8");
+        site.html("xxgk/ggtg/qtggtg/20200515103012456.html");
+        site.server.clear_log();
+        let (second, notices) = crawl(dir.path(), vec![nmpa(&site)]).await;
+        let mut log = site.log();
+        log.sort();
+        assert_eq!(
+            log,
+            [
+                "GET /xxgk/ggtg/index.html",
+                "GET /xxgk/ggtg/index_1.html",
+                "GET /xxgk/ggtg/qtggtg/20200515103012456.html",
+            ]
+        );
+        assert_eq!((second.new, second.changed), (1, 0));
+        assert_eq!(notices.len(), 4);
+        assert!(notices.iter().any(|n| n.doc_numbers == ["2020年第63号"]));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_412_challenge_is_reported_blocked_and_the_rest_goes_on() {
+        let blocked = Site::start("nmpa", 1);
+        blocked.status("/xxgk/ggtg/index.html", "challenge-412.html", 412);
+        // A second source on another host is crawled as usual.
+        let cnipa = Site::start("cnipa", 2);
+        cnipa.html("col/col75/index.html");
+        for (route, rel) in [
+            (
+                "/module/web/jpage/dataproxy.jsp?page=2&appid=1&webid=1&path=%2F&columnid=75&unitid=669&webname=%E5%9B%BD%E5%AE%B6%E7%9F%A5%E8%AF%86%E4%BA%A7%E6%9D%83%E5%B1%80&permissiontype=0",
+                "module/web/jpage/dataproxy.page2.xml",
+            ),
+        ] {
+            cnipa.file(route, rel, "text/xml; charset=utf-8");
+        }
+        for d in [
+            "art/2020/6/17/art_75_126939.html",
+            "art/2020/5/14/art_75_125301.html",
+            "art/2020/4/2/art_75_124220.html",
+            "art/2020/3/20/art_75_123101.html",
+        ] {
+            cnipa.html(d);
+        }
+        let cnipa_settings = SourceSettings {
+            start_urls: vec![cnipa.server.url("/col/col75/index.html").parse().unwrap()],
+            ..cnipa.settings()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let (summary, notices) =
+            crawl(dir.path(), vec![nmpa(&blocked), Box::new(Cnipa::new(&cnipa_settings))]).await;
+        let errs = errors(&summary, &[&blocked, &cnipa]);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].0, "http://fixture/xxgk/ggtg/index.html");
+        assert!(errs[0].1.contains("challenge"), "{}", errs[0].1);
+        assert!(notices.iter().all(|n| n.source == index::Source::Cnipa));
+        assert_eq!(notices.len(), 4);
+        // Nothing but the challenged listing was asked of the blocked site.
+        assert_eq!(blocked.log(), ["GET /xxgk/ggtg/index.html"]);
+    }
 }

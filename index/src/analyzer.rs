@@ -4,8 +4,9 @@
 //! 1. **NFKC** per character cluster, so `ＣＯＶＩＤ－１９` is `COVID-19` and
 //!    `［2020］` is `[2020]`; a table maps every normalised byte back to the
 //!    original text, so offsets always point into what the user wrote.
-//! 2. **Han runs** are segmented with jieba-rs (one dictionary per process,
-//!    in a `LazyLock`).
+//! 2. **Han runs** are segmented with jieba's dictionary and algorithm
+//!    ([`crate::segmenter`], same results as jieba-rs without HMM) over a
+//!    trie built at compile time, so a process starts without loading it.
 //! 3. **Latin/digit runs** are lowercased; plain words are stemmed with the
 //!    English Snowball stemmer; codes joined by `-`, `.`, `/` or `_`
 //!    (`COVID-19`, `pre-IND`, `2020-05-13`) stay whole and are not stemmed;
@@ -33,11 +34,12 @@
 
 use std::sync::LazyLock;
 
-use jieba_rs::Jieba;
 use rust_stemmers::{Algorithm, Stemmer};
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use unicode_normalization::char::canonical_combining_class;
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
+
+use crate::segmenter::{self, Scratch, Word};
 
 /// Name under which the index-time analyzer is registered.
 pub const ANALYZER: &str = "notices_bilingual";
@@ -47,15 +49,14 @@ pub const QUERY_ANALYZER: &str = "notices_bilingual_query";
 /// Longest token kept, in bytes; longer runs (base64, hashes) are noise.
 const MAX_TOKEN_BYTES: usize = 64;
 
-/// The jieba dictionary, loaded once per process on first use.
-static JIEBA: LazyLock<Jieba> = LazyLock::new(Jieba::new);
 static STEMMER: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::English));
 
-/// Loads the jieba dictionary now rather than on the first query, and
-/// returns how long it took (for start-up measurements).
+/// Prepares the dictionary and the stemmer now rather than on the first
+/// query, and returns how long it took (for start-up measurements; the
+/// dictionary is built at compile time, so this is microseconds).
 pub fn warm_up() -> std::time::Duration {
     let t = std::time::Instant::now();
-    LazyLock::force(&JIEBA);
+    segmenter::warm_up();
     LazyLock::force(&STEMMER);
     t.elapsed()
 }
@@ -88,7 +89,11 @@ struct Buffers {
     /// For every byte of `norm`, the byte offset in the original text of
     /// the cluster it came from; empty when `norm` is the text itself.
     map: Vec<u32>,
+    /// Token slots, reused with their `String`s; only the first `len` are
+    /// this text's (never truncated, which would free the strings).
     tokens: Vec<Token>,
+    len: usize,
+    seg: Scratch,
 }
 
 impl BilingualTokenizer {
@@ -100,7 +105,7 @@ impl BilingualTokenizer {
 
 /// The stream over the tokens of one text, computed up front.
 pub struct BilingualTokenStream<'a> {
-    tokens: &'a mut Vec<Token>,
+    tokens: &'a mut [Token],
     next: usize,
 }
 
@@ -122,7 +127,7 @@ impl Tokenizer for BilingualTokenizer {
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> BilingualTokenStream<'a> {
         run(text, self.mode, &mut self.buf);
-        BilingualTokenStream { tokens: &mut self.buf.tokens, next: 0 }
+        BilingualTokenStream { tokens: &mut self.buf.tokens[..self.buf.len], next: 0 }
     }
 }
 
@@ -130,6 +135,7 @@ impl Tokenizer for BilingualTokenizer {
 pub fn analyze(text: &str, mode: Mode) -> Vec<Token> {
     let mut buf = Buffers::default();
     run(text, mode, &mut buf);
+    buf.tokens.truncate(buf.len);
     buf.tokens
 }
 
@@ -140,13 +146,12 @@ pub fn register(manager: &tantivy::tokenizer::TokenizerManager) {
 }
 
 fn run(text: &str, mode: Mode, buf: &mut Buffers) {
-    buf.tokens.clear();
-    normalize(text, &mut buf.norm, &mut buf.map);
-    let mut emitter = Emitter { text, map: &buf.map, tokens: &mut buf.tokens, used: 0 };
-    let norm = if buf.map.is_empty() { text } else { buf.norm.as_str() };
-    segment(norm, mode, &mut emitter);
-    let used = emitter.used;
-    buf.tokens.truncate(used);
+    let Buffers { norm, map, tokens, len, seg } = buf;
+    normalize(text, norm, map);
+    let mut emitter = Emitter { text, map, tokens, used: 0 };
+    let norm = if map.is_empty() { text } else { norm.as_str() };
+    segment(norm, mode, &mut emitter, seg);
+    *len = emitter.used;
 }
 
 /// NFKC-normalises `text` into `norm`, filling `map` only when something
@@ -252,7 +257,7 @@ fn is_word_char(c: char) -> bool {
 
 /// Splits normalised text into Han runs and Latin/digit runs and emits
 /// their tokens with positions as described in the module docs.
-fn segment(norm: &str, mode: Mode, out: &mut Emitter<'_, '_>) {
+fn segment(norm: &str, mode: Mode, out: &mut Emitter<'_, '_>, seg: &mut Scratch) {
     let mut position = 0usize;
     let mut lower = String::new();
     let mut i = 0;
@@ -267,7 +272,7 @@ fn segment(norm: &str, mode: Mode, out: &mut Emitter<'_, '_>) {
                 }
                 end = i + j + ch.len_utf8();
             }
-            position = han_run(&norm[start..end], start, position, mode, out);
+            position = han_run(&norm[start..end], start, position, mode, out, seg);
             i = end;
         } else if is_word_char(c) {
             // A code: word chars joined by single connectors.
@@ -322,34 +327,55 @@ fn segment(norm: &str, mode: Mode, out: &mut Emitter<'_, '_>) {
 }
 
 /// Emits one Han run starting at normalised byte `base`; returns the next position.
-fn han_run(run: &str, base: usize, position: usize, mode: Mode, out: &mut Emitter<'_, '_>) -> usize {
-    let char_count = run.chars().count();
+fn han_run(run: &str, base: usize, position: usize, mode: Mode, out: &mut Emitter<'_, '_>, seg: &mut Scratch) -> usize {
     match mode {
         Mode::Query => {
-            for t in JIEBA.cut(run, false) {
-                out.push(t.word, base + t.byte_start, base + t.byte_end, position + t.start);
-            }
+            segmenter::cut(run, seg, |w: Word| {
+                out.push(&run[w.byte_start..w.byte_end], base + w.byte_start, base + w.byte_end, position + w.start);
+            });
         }
         Mode::Index => {
-            // Full mode lists every dictionary word in start order; single
-            // characters are emitted here for every character instead, so
-            // that any query word has a posting at its start.
-            let words = JIEBA.cut_all(run);
-            let mut words = words.iter().filter(|t| t.end - t.start > 1).peekable();
-            for (ci, (bi, ch)) in run.char_indices().enumerate() {
-                let b = base + bi;
-                out.push(&run[bi..bi + ch.len_utf8()], b, b + ch.len_utf8(), position + ci);
-                while let Some(w) = words.peek() {
-                    if w.start != ci {
-                        break;
-                    }
-                    out.push(w.word, base + w.byte_start, base + w.byte_end, position + ci);
-                    words.next();
+            // Every character is emitted, dictionary word or not, so that
+            // any query word has a posting at its start; before each
+            // longer word come the characters up to its start.
+            let mut next_char = 0usize; // next character to emit, as (index, byte)
+            let mut next_byte = 0usize;
+            let mut emit_chars_to = |upto: usize, out: &mut Emitter<'_, '_>| {
+                while next_char <= upto && next_byte < run.len() {
+                    let len = utf8_len(run.as_bytes()[next_byte]);
+                    let b = base + next_byte;
+                    out.push(&run[next_byte..next_byte + len], b, b + len, position + next_char);
+                    next_char += 1;
+                    next_byte += len;
                 }
-            }
+            };
+            segmenter::for_each_word(run, seg, |w: Word| {
+                if w.end - w.start > 1 {
+                    emit_chars_to(w.start, out);
+                    out.push(
+                        &run[w.byte_start..w.byte_end],
+                        base + w.byte_start,
+                        base + w.byte_end,
+                        position + w.start,
+                    );
+                }
+            });
+            emit_chars_to(usize::MAX, out);
+            return position + next_char;
         }
     }
-    position + char_count
+    position + run.chars().count()
+}
+
+/// Length of the UTF-8 sequence that starts with `first`.
+#[inline(always)]
+fn utf8_len(first: u8) -> usize {
+    match first {
+        0..0x80 => 1,
+        0xC0..0xE0 => 2,
+        0xE0..0xF0 => 3,
+        _ => 4,
+    }
 }
 
 #[cfg(test)]
@@ -415,6 +441,43 @@ mod tests {
             let renorm: String = orig.nfkc().collect::<String>().to_lowercase();
             assert!(renorm.contains(&t.text) || t.text.starts_with("guidanc"), "{t:?} vs {orig}");
         }
+    }
+
+    /// The Han tokens are those of the former jieba-rs-based analyzer:
+    /// every character plus `cut_all`'s longer words (index), `cut` (query).
+    #[test]
+    fn han_tokens_equal_jieba_rs() {
+        let jieba = jieba_rs::Jieba::new();
+        let digest = include_str!("../../crawler/data/digest-2020-05-15.txt");
+        let synth = crate::synth::text(11, digest, crate::Lang::Zh, 100_000);
+        let runs: Vec<&str> = [digest, synth.as_str()]
+            .into_iter()
+            .flat_map(|t| t.split(|c: char| !is_han(c)))
+            .filter(|r| !r.is_empty())
+            .collect();
+        // `、` separates runs without a token or a position of its own.
+        let text = runs.join("、");
+        let (mut index, mut query) = (Vec::new(), Vec::new());
+        let (mut byte, mut position) = (0, 0);
+        for run in &runs {
+            let all = jieba.cut_all(run);
+            for (ci, (bi, ch)) in run.char_indices().enumerate() {
+                index.push((ch.to_string(), byte + bi, byte + bi + ch.len_utf8(), position + ci));
+                for w in all.iter().filter(|w| w.start == ci && w.end - w.start > 1) {
+                    index.push((w.word.to_string(), byte + w.byte_start, byte + w.byte_end, position + ci));
+                }
+            }
+            for w in jieba.cut(run, false) {
+                query.push((w.word.to_string(), byte + w.byte_start, byte + w.byte_end, position + w.start));
+            }
+            byte += run.len() + "、".len();
+            position += run.chars().count();
+        }
+        let got = |mode| -> Vec<_> {
+            analyze(&text, mode).into_iter().map(|t| (t.text, t.offset_from, t.offset_to, t.position)).collect()
+        };
+        assert_eq!(got(Mode::Index), index);
+        assert_eq!(got(Mode::Query), query);
     }
 
     proptest! {

@@ -175,6 +175,9 @@ pub enum Origin {
         section: String,
         /// Item number within its section.
         item: u32,
+        /// The date range the digest's section covers, e.g. 2020-05-11..2020-05-15.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        period: Option<[NaiveDate; 2]>,
     },
     /// A crawled page.
     Crawl,

@@ -94,7 +94,10 @@ fn plan(cfg: &CrawlConfig, args: &CrawlArgs) -> Result<(Vec<Box<dyn Source>>, Ve
         for name in &args.sources {
             let settings = cfg.sources.get(&name.to_ascii_lowercase()).cloned().unwrap_or_default();
             let source = sources::by_name(name, &settings).ok_or_else(|| {
-                UsageError(format!("unknown or unavailable source {name:?}: known sources are {}", sources::NAMES.join(", ")))
+                UsageError(format!(
+                    "unknown or unavailable source {name:?}: known sources are {}",
+                    sources::NAMES.join(", ")
+                ))
             })?;
             list.push(source);
         }
@@ -117,7 +120,10 @@ pub async fn crawl(ctx: &Ctx, args: &CrawlArgs) -> Result<Summary> {
     let state_path = ctx.data.crawl_db();
     let state = CrawlState::open(&state_path)?;
     let bar = if std::io::stderr().is_terminal() { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
-    bar.set_style(ProgressStyle::with_template("{spinner} {pos} done, {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {pos} done, {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     let progress = bar.clone();
     let engine = Engine::new(cfg, list, index, state).with_seed_notices(seeds).on_progress(move |p| {
         progress.set_position(p.done);

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod crawl;
+pub mod digest;
 pub mod export;
 pub mod gen_corpus;
 pub mod ingest;
@@ -46,6 +47,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Show(args) => show::run(&ctx, args),
         Command::Export(args) => export::run(&ctx, args),
         Command::New(args) => new::run(&ctx, args),
+        Command::Digest(args) => digest::run(&ctx, args),
         Command::Crawl(args) => crawl::run(&ctx, args),
         Command::Serve(args) => serve::run(&ctx, args),
         Command::GenCorpus(args) => gen_corpus::run(&ctx, args),

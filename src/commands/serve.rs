@@ -26,9 +26,9 @@ pub struct ServeArgs {
 /// else [`DEFAULT_ADDR`].
 pub fn bind_addr(flag: Option<&str>, config: Option<&str>) -> Result<SocketAddr> {
     let text = flag.or(config).unwrap_or(DEFAULT_ADDR).trim();
-    let mut addrs = text.to_socket_addrs().map_err(|e| {
-        UsageError(format!("invalid --addr {text:?}: {e} (expected HOST:PORT such as {DEFAULT_ADDR})"))
-    })?;
+    let mut addrs = text
+        .to_socket_addrs()
+        .map_err(|e| UsageError(format!("invalid --addr {text:?}: {e} (expected HOST:PORT such as {DEFAULT_ADDR})")))?;
     addrs.next().ok_or_else(|| UsageError(format!("--addr {text:?} resolves to no address")).into())
 }
 
@@ -52,7 +52,8 @@ pub fn run(ctx: &Ctx, args: ServeArgs) -> Result<ExitCode> {
     }
     let notices = index.len()?;
 
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::from_std(listener)?;
         // Tests and scripts read the URL from this line (the port may be 0 → chosen).

@@ -42,7 +42,12 @@ impl ApiError {
 
     /// A 400 blaming `parameter`.
     fn bad(parameter: &'static str, error: &'static str, message: impl std::fmt::Display) -> Self {
-        ApiError { status: StatusCode::BAD_REQUEST, error, message: format!("{parameter}: {message}"), parameter: Some(parameter) }
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            error,
+            message: format!("{parameter}: {message}"),
+            parameter: Some(parameter),
+        }
     }
 
     /// A user error of the index crate, blamed on `parameter`.
@@ -74,9 +79,7 @@ impl IntoResponse for ApiError {
 
 /// Runs blocking index work off the async threads, so a slow query does not
 /// stall other requests.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> index::Result<T> + Send + 'static,
-) -> Result<T, ApiError> {
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> index::Result<T> + Send + 'static) -> Result<T, ApiError> {
     match tokio::task::spawn_blocking(work).await {
         Ok(result) => result.map_err(ApiError::from),
         Err(e) => Err(ApiError::internal(format_args!("search task failed: {e}"))),
@@ -99,11 +102,18 @@ pub async fn search(State(app): State<AppState>, RawQuery(raw): RawQuery) -> Res
 }
 
 /// `GET /api/notices/{id}`: one notice in full.
-pub async fn notice(State(app): State<AppState>, id: Result<Path<String>, PathRejection>) -> Result<Response, ApiError> {
+pub async fn notice(
+    State(app): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
     // Axum's own rejection (e.g. invalid UTF-8 in the path) is plain text.
     let Path(id) = id.map_err(|e| ApiError::bad("id", "invalid_id", e.body_text()))?;
     if id.trim().is_empty() || id.chars().count() > MAX_ID_CHARS {
-        return Err(ApiError::bad("id", "invalid_id", format!("expected a notice id of 1 to {MAX_ID_CHARS} characters")));
+        return Err(ApiError::bad(
+            "id",
+            "invalid_id",
+            format!("expected a notice id of 1 to {MAX_ID_CHARS} characters"),
+        ));
     }
     let index = app.index.clone();
     let lookup = id.clone();
@@ -154,7 +164,8 @@ fn parse_query_string(raw: &str) -> Result<SearchParams, ApiError> {
     let mut p = SearchParams::default();
     for pair in raw.split('&').filter(|s| !s.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let key = decode(k).map_err(|_| ApiError::bad("query string", "invalid_utf8", "a parameter name is not valid UTF-8"))?;
+        let key = decode(k)
+            .map_err(|_| ApiError::bad("query string", "invalid_utf8", "a parameter name is not valid UTF-8"))?;
         let (name, slot): (&'static str, &mut Option<String>) = match key.as_str() {
             "q" => ("q", &mut p.q),
             "since" => ("since", &mut p.since),
@@ -179,7 +190,8 @@ fn parse_query_string(raw: &str) -> Result<SearchParams, ApiError> {
                 ));
             }
         };
-        let value = decode(v).map_err(|_| ApiError::bad(name, "invalid_utf8", "not valid UTF-8 once percent-decoded"))?;
+        let value =
+            decode(v).map_err(|_| ApiError::bad(name, "invalid_utf8", "not valid UTF-8 once percent-decoded"))?;
         if slot.replace(value).is_some() {
             return Err(ApiError::bad(name, "repeated_parameter", "given more than once"));
         }
@@ -255,11 +267,7 @@ fn search_request(p: &SearchParams) -> Result<SearchRequest, ApiError> {
     if let (Some(s), Some(u)) = (since, until)
         && s > u
     {
-        return Err(ApiError::bad(
-            "until",
-            "empty_date_range",
-            format!("since {s} is after until {u}"),
-        ));
+        return Err(ApiError::bad("until", "empty_date_range", format!("since {s} is after until {u}")));
     }
     let sort = match p.sort.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => Sort::Relevance,
@@ -269,7 +277,11 @@ fn search_request(p: &SearchParams) -> Result<SearchRequest, ApiError> {
         None | Some("" | "false" | "0" | "no" | "off") => false,
         Some("true" | "1" | "yes" | "on") => true,
         Some(other) => {
-            return Err(ApiError::bad("include_withdrawn", "invalid_boolean", format!("{other:?}: expected true or false")));
+            return Err(ApiError::bad(
+                "include_withdrawn",
+                "invalid_boolean",
+                format!("{other:?}: expected true or false"),
+            ));
         }
     };
     // `..new` keeps the defaults of fields the API does not offer.

@@ -102,7 +102,9 @@ async fn limit_concurrency(
     match permits.acquire().await {
         Ok(_permit) => next.run(req).await,
         // The semaphore is never closed; answer rather than panic anyway.
-        Err(_) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "the server is stopping").into_response(),
+        Err(_) => {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "the server is stopping").into_response()
+        }
     }
 }
 

@@ -597,7 +597,12 @@ impl<'a> Parser<'a> {
             lang,
             attachments,
             links: d.links,
-            origin: Origin::Digest { file: self.file.to_string(), section: d.path, item: d.n },
+            origin: Origin::Digest {
+                file: self.file.to_string(),
+                section: d.path,
+                item: d.n,
+                period: d.range.map(|r| [r.start, r.end]),
+            },
             fetched_at: None,
             first_seen: None,
             withdrawn: false,

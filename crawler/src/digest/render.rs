@@ -53,10 +53,16 @@ fn agency_or_source(n: &Notice) -> String {
 /// Whether a notice belongs to the period: by publication date, else by
 /// when it was first seen; an undated digest item belongs to its digest.
 fn in_period(n: &Notice, since: NaiveDate, until: NaiveDate) -> bool {
-    let day = n.published.or_else(|| n.first_seen.map(|t| t.date_naive()));
-    match day {
-        Some(d) => since <= d && d <= until,
-        None => matches!(n.origin, Origin::Digest { .. }),
+    if let Some(d) = n.published {
+        return since <= d && d <= until;
+    }
+    // An undated digest item belongs to the week its digest covers; an
+    // undated crawled notice to the day it was first seen.
+    match (&n.origin, n.first_seen) {
+        (Origin::Digest { period: Some([start, end]), .. }, _) => *start <= until && since <= *end,
+        (Origin::Digest { period: None, .. }, _) => true,
+        (Origin::Crawl, Some(seen)) => (since..=until).contains(&seen.date_naive()),
+        (Origin::Crawl, None) => false,
     }
 }
 

@@ -31,8 +31,22 @@ pub struct Extracted {
 
 /// Words in an id or class that mark page furniture, not content.
 const BOILERPLATE: &[&str] = &[
-    "nav", "menu", "footer", "header", "breadcrumb", "sidebar", "crumb", "share", "banner", "copyright", "toolbar",
-    "skip", "search", "login", "topbar", "bottom",
+    "nav",
+    "menu",
+    "footer",
+    "header",
+    "breadcrumb",
+    "sidebar",
+    "crumb",
+    "share",
+    "banner",
+    "copyright",
+    "toolbar",
+    "skip",
+    "search",
+    "login",
+    "topbar",
+    "bottom",
 ];
 
 /// File extensions that make a link an attachment.
@@ -95,7 +109,10 @@ fn meta_of(doc: &Html, names: &[&str]) -> Option<String> {
         doc.select(&META_ANY)
             .find(|m| {
                 let v = m.value();
-                v.attr("name").or(v.attr("property")).or(v.attr("itemprop")).is_some_and(|n| n.eq_ignore_ascii_case(want))
+                v.attr("name")
+                    .or(v.attr("property"))
+                    .or(v.attr("itemprop"))
+                    .is_some_and(|n| n.eq_ignore_ascii_case(want))
             })
             .and_then(|m| m.attr("content"))
             .map(squash)
@@ -123,7 +140,8 @@ fn meta_date(s: &str) -> Option<NaiveDate> {
 }
 
 fn us_date(s: &str) -> Option<NaiveDate> {
-    static US: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(\d{1,2})/(\d{1,2})/((?:19|20)\d{2})\b").expect("valid regex"));
+    static US: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\b(\d{1,2})/(\d{1,2})/((?:19|20)\d{2})\b").expect("valid regex"));
     let c = US.captures(s)?;
     NaiveDate::from_ymd_opt(c[3].parse().ok()?, c[1].parse().ok()?, c[2].parse().ok()?)
 }
@@ -227,10 +245,10 @@ pub fn extract(html: &str, base: &Url) -> Extracted {
 pub fn notice_from_page(page: &Page, listed: &DetailRef) -> Result<Notice> {
     let x = extract(&page.text, &page.final_url);
     let url = page.url.to_string();
-    let title = x.title.or_else(|| listed.title.clone()).ok_or_else(|| Error::Parse {
-        url: url.clone(),
-        reason: "no title (no og:title, <h1> or <title>)".into(),
-    })?;
+    let title = x
+        .title
+        .or_else(|| listed.title.clone())
+        .ok_or_else(|| Error::Parse { url: url.clone(), reason: "no title (no og:title, <h1> or <title>)".into() })?;
     let lang = Lang::detect(&format!("{title}\n{}", x.text));
     Ok(Notice {
         id: Notice::id_for_url(&url),
@@ -263,7 +281,11 @@ pub fn merge_into_digest(item: &Notice, page: &Notice) -> Notice {
         out.published = page.published;
     }
     if !page.body.trim().is_empty() && !out.body.contains(page.body.trim()) {
-        out.body = if out.body.trim().is_empty() { page.body.clone() } else { format!("{}\n\n{}", out.body.trim_end(), page.body) };
+        out.body = if out.body.trim().is_empty() {
+            page.body.clone()
+        } else {
+            format!("{}\n\n{}", out.body.trim_end(), page.body)
+        };
     }
     for n in &page.doc_numbers {
         if !out.doc_numbers.contains(n) {
@@ -341,14 +363,23 @@ impl Source for Generic {
 
     fn parse_listing(&self, page: &Page) -> Result<Listing> {
         // Seeds are details; a listing here is a caller's mistake, read as a detail.
-        let listed = DetailRef { request: Request::get(page.url.clone(), PageKind::Detail), title: None, date: None, changed: None };
+        let listed = DetailRef {
+            request: Request::get(page.url.clone(), PageKind::Detail),
+            title: None,
+            date: None,
+            changed: None,
+        };
         Ok(Listing { notices: vec![self.parse_detail(page, &listed)?], ..Listing::default() })
     }
 
     fn parse_detail(&self, page: &Page, listed: &DetailRef) -> Result<Notice> {
         let item = self.digest.get(&canonical_url(page.url.as_str()));
         let listed = match item {
-            Some(item) => DetailRef { title: Some(item.title.clone()).filter(|t| !t.is_empty()), date: item.published, ..listed.clone() },
+            Some(item) => DetailRef {
+                title: Some(item.title.clone()).filter(|t| !t.is_empty()),
+                date: item.published,
+                ..listed.clone()
+            },
             None => listed.clone(),
         };
         let notice = notice_from_page(page, &listed)?;
@@ -442,7 +473,7 @@ mod tests {
             lang: Lang::Zh,
             attachments: vec![],
             links: vec![],
-            origin: Origin::Digest { file: "d.txt".into(), section: "s".into(), item: 1 },
+            origin: Origin::Digest { file: "d.txt".into(), section: "s".into(), item: 1, period: None },
             fetched_at: None,
             first_seen: None,
             withdrawn: false,

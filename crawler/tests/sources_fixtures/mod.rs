@@ -83,3 +83,141 @@ fn upsert(list: &mut Vec<Notice>, n: Notice) {
         None => list.push(n),
     }
 }
+
+/// End-to-end helpers: a fixture site served over loopback by the shared
+/// fixture server, crawled by the real engine into a temp index.
+pub mod e2e {
+    use std::path::Path;
+
+    use crawler::config::CrawlConfig;
+    use crawler::engine::{Engine, Summary};
+    use crawler::sources::{Source, SourceSettings};
+    use crawler::state::CrawlState;
+    use index::{Notice, NoticeIndex};
+
+    use super::fixture;
+    use crate::support::{FixtureServer, Response};
+
+    /// A fixture site on its own loopback address.
+    pub struct Site {
+        /// The server.
+        pub server: FixtureServer,
+        /// The fixture directory under `tests/fixtures`.
+        pub dir: &'static str,
+    }
+
+    impl Site {
+        /// A site for fixture directory `dir`, on 127.0.0.`n`.
+        pub fn start(dir: &'static str, n: u8) -> Site {
+            Site { server: FixtureServer::start_on(&format!("127.0.0.{n}")), dir }
+        }
+
+        /// Serves fixture file `rel` (under the site's directory) at `route`
+        /// (path and query) with `content_type`, status 200 and validators.
+        pub fn file(&self, route: &str, rel: &str, content_type: &str) {
+            self.server.route(route, Response::bytes(content_type, self.read(rel)));
+        }
+
+        /// Serves `body` at `route` with `content_type`, status 200 and validators.
+        pub fn bytes(&self, route: &str, body: Vec<u8>, content_type: &str) {
+            self.server.route(route, Response::bytes(content_type, body));
+        }
+
+        /// The bytes of fixture file `rel`.
+        pub fn read(&self, rel: &str) -> Vec<u8> {
+            let path = fixture(&format!("{}/{rel}", self.dir));
+            std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        }
+
+        /// Serves `rel` as HTML at its own path.
+        pub fn html(&self, rel: &str) {
+            self.file(&format!("/{rel}"), rel, "text/html; charset=utf-8");
+        }
+
+        /// Serves `rel` with `status` at `route` (a challenge page).
+        pub fn status(&self, route: &str, rel: &str, status: u16) {
+            self.server.route(route, Response::new(status, "text/html; charset=utf-8", self.read(rel)));
+        }
+
+        /// Serves `rel` for a POST to `path` with exactly this form.
+        pub fn post(&self, path: &str, form: &[(String, String)], rel: &str, content_type: &str) {
+            let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+            self.file(&format!("POST {path} {body}"), rel, content_type);
+        }
+
+        /// Settings pointing a source at this site.
+        pub fn settings(&self) -> SourceSettings {
+            SourceSettings { base_url: Some(self.server.base().parse().unwrap()), ..Default::default() }
+        }
+
+        /// The requests the site received, as `METHOD path[ body]`, robots.txt left out.
+        pub fn log(&self) -> Vec<String> {
+            self.server
+                .requests()
+                .into_iter()
+                .filter(|l| l.path != "/robots.txt")
+                .map(|l| {
+                    if l.body.is_empty() {
+                        format!("{} {}", l.method, l.path)
+                    } else {
+                        format!("{} {} {}", l.method, l.path, String::from_utf8_lossy(&l.body))
+                    }
+                })
+                .collect()
+        }
+    }
+
+    /// Test settings: no delay, and details left alone for an hour once
+    /// fetched (so a re-crawl shows what the listings alone cause).
+    pub fn config() -> CrawlConfig {
+        CrawlConfig { retries: 0, recheck_secs: 3600, max_crawl_delay_secs: 0, ..CrawlConfig::for_tests() }
+    }
+
+    /// Crawls `sources` into the index and state under `dir`.
+    pub async fn crawl(dir: &Path, sources: Vec<Box<dyn Source>>) -> (Summary, Vec<Notice>) {
+        let index = NoticeIndex::open_or_create(&dir.join("index")).unwrap();
+        let state = CrawlState::open(&dir.join("crawl.sqlite")).unwrap();
+        let summary = Engine::new(config(), sources, index.clone(), state).run().await.unwrap();
+        index.reload().unwrap();
+        let mut notices = index.all().unwrap();
+        notices.sort_by(|a, b| a.url.cmp(&b.url));
+        (summary, notices)
+    }
+
+    /// Notices with the fixture origin written `http://fixture` and the
+    /// fields that vary between runs (ids hash the port; times) cleared,
+    /// for snapshots.
+    pub fn portable(notices: &[Notice], sites: &[&Site]) -> Vec<Notice> {
+        let fix = |s: &str| {
+            sites.iter().fold(s.to_string(), |acc, site| acc.replace(&site.server.base(), "http://fixture"))
+        };
+        notices
+            .iter()
+            .cloned()
+            .map(|mut n| {
+                n.id = String::new();
+                n.url = n.url.as_deref().map(fix);
+                for a in &mut n.attachments {
+                    a.url = fix(&a.url);
+                }
+                n.fetched_at = None;
+                n.first_seen = None;
+                n
+            })
+            .collect()
+    }
+
+    /// The error reasons of a crawl, with the fixture origins written `http://fixture`.
+    pub fn errors(summary: &Summary, sites: &[&Site]) -> Vec<(String, String)> {
+        summary
+            .errors
+            .iter()
+            .map(|e| {
+                let fix = |s: &str| {
+                    sites.iter().fold(s.to_string(), |acc, site| acc.replace(&site.server.base(), "http://fixture"))
+                };
+                (fix(&e.url), fix(&e.reason))
+            })
+            .collect()
+    }
+}

@@ -194,7 +194,8 @@ impl FixtureServer {
         let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
         let shared = inner.clone();
         let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+            let rt =
+                tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
             rt.block_on(async move {
                 let listener = TcpListener::from_std(std_listener).expect("listener");
                 loop {
@@ -328,8 +329,7 @@ async fn read_request(stream: &mut TcpStream) -> Option<(String, String, Vec<(St
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
-    let len: usize =
-        headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+    let len: usize = headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
     let mut body = buf[head_end + 4..].to_vec();
     while body.len() < len {
         let n = stream.read(&mut chunk).await.ok()?;
@@ -347,7 +347,9 @@ async fn serve(mut stream: TcpStream, inner: Arc<Mutex<Inner>>) {
     let (fault, route) = {
         let mut g = inner.lock().unwrap();
         let fault = g.faults.get_mut(&path).and_then(VecDeque::pop_front);
-        (fault, g.routes.get(&path).cloned())
+        // A route keyed `METHOD path body` (a POST form) wins over the path alone.
+        let keyed = format!("{method} {path} {}", String::from_utf8_lossy(&body));
+        (fault, g.routes.get(&keyed).or_else(|| g.routes.get(&path)).cloned())
     };
     let index = {
         let mut g = inner.lock().unwrap();
@@ -401,7 +403,10 @@ async fn serve(mut stream: TcpStream, inner: Arc<Mutex<Inner>>) {
         tokio::time::sleep(response.delay).await;
     }
     let not_modified = response.status == 200
-        && (response.etag.as_ref().is_some_and(|e| header("if-none-match").is_some_and(|h| h.split(',').any(|x| x.trim() == e)))
+        && (response
+            .etag
+            .as_ref()
+            .is_some_and(|e| header("if-none-match").is_some_and(|h| h.split(',').any(|x| x.trim() == e)))
             || (header("if-none-match").is_none()
                 && response.last_modified.as_ref().is_some_and(|lm| header("if-modified-since").as_ref() == Some(lm))));
     if not_modified {
