@@ -363,3 +363,34 @@ fn new_lists_recently_seen_notices() {
     let out = notices(sample_dir(), &["new", "--since", "soon"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn data_dir_precedence_is_file_then_env_then_flag() {
+    let root = tempfile::tempdir().unwrap();
+    let (a, b, c) = (root.path().join("a"), root.path().join("b"), root.path().join("c"));
+    let config = root.path().join("config.toml");
+    std::fs::write(&config, format!("data_dir = {:?}\n", a.to_str().unwrap())).unwrap();
+    let run = |env: Option<&Path>, flag: Option<&Path>| {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("--config").arg(&config).env_remove("NOTICES_DATA_DIR").env_remove("NOTICES_CONFIG");
+        if let Some(e) = env {
+            cmd.env("NOTICES_DATA_DIR", e);
+        }
+        if let Some(f) = flag {
+            cmd.arg("--data-dir").arg(f);
+        }
+        let out = cmd.args(["search", "一致性评价"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    };
+    run(None, None);
+    assert!(a.join("index/meta.json").exists(), "file's data_dir used");
+    run(Some(&b), None);
+    assert!(b.join("index/meta.json").exists(), "env beats file");
+    run(Some(&b), Some(&c));
+    assert!(c.join("index/meta.json").exists(), "flag beats env");
+    // A config file with an unknown key is a usage error naming the file.
+    std::fs::write(&config, "dat_dir = \"x\"\n").unwrap();
+    let out = Command::new(BIN).arg("--config").arg(&config).args(["stats"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("config.toml"), "{}", stderr(&out));
+}

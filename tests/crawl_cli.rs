@@ -157,7 +157,7 @@ fn summary_reports_errors_and_the_crawl_goes_on() {
     urls.push(s.url("/missing.html"));
     let tmp = tempfile::tempdir().unwrap();
     let cfg = config(tmp.path());
-    let out = run(&mut crawl_cmd(&tmp.path().join("d"), &cfg, &urls).arg("--json"));
+    let out = run(crawl_cmd(&tmp.path().join("d"), &cfg, &urls).arg("--json"));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["new"], 2);
     assert_eq!(v["errors"][0]["url"], s.url("/missing.html"));

@@ -3,6 +3,7 @@
 //! image) and the guidance pages (written from the fact sheet).
 
 mod sources_fixtures;
+mod support;
 
 use crawler::sources::fda::Fda;
 use crawler::sources::{Page, Request, Source, SourceSettings};
@@ -45,4 +46,88 @@ fn apology_redirect_is_a_challenge_not_a_page() {
     p.status = 404;
     assert!(src.is_challenge(&p));
     assert!(src.parse_listing(&p).is_err());
+}
+
+mod end_to_end {
+    use crawler::sources::Source;
+    use crawler::sources::fda::Fda;
+
+    use crate::sources_fixtures::e2e::{Site, crawl, errors, portable};
+
+    const FEED_PATH: &str = "/files/api/datatables/static/search-for-guidance.json";
+    const GUIDE: &str = "/regulatory-information/search-fda-guidance-documents/";
+    const SLUGS: [&str; 6] = [
+        "small-entity-compliance-guide-safe-handling-statements-labeling-shell-eggs-and-refrigeration-shell",
+        "small-entity-compliance-guide-standard-identity-white-chocolate",
+        "draft-guidance-industry-and-fda-staff-whole-grain-label-statements",
+        "guidance-industry-voluntary-labeling-indicating-whether-foods-have-or-have-not-been-derived",
+        "covid-19-developing-drugs-and-biological-products-treatment-or-prevention",
+        "covid-19-public-health-emergency-general-considerations-pre-ind-meeting-requests-covid-19-related",
+    ];
+
+    /// The FDA site with fda.gov's real robots.txt (its Crawl-Delay 30 is
+    /// capped to 0 by the test config).
+    fn fda_site() -> Site {
+        let site = Site::start("fda", 1);
+        // Real bytes: fda.gov's robots.txt of 2020-10-10.
+        site.file("/robots.txt", "robots.txt", "text/plain");
+        site.file(FEED_PATH, "files/api/datatables/static/search-for-guidance.json", "application/json");
+        for s in SLUGS {
+            site.file(&format!("{GUIDE}{s}"), &format!("regulatory-information/search-fda-guidance-documents/{s}"), "text/html; charset=UTF-8");
+        }
+        site
+    }
+
+    fn fda(site: &Site) -> Vec<Box<dyn Source>> {
+        vec![Box::new(Fda::new(&site.settings()))]
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn crawls_the_feed_and_the_guidance_pages_into_the_index() {
+        let site = fda_site();
+        let dir = tempfile::tempdir().unwrap();
+        let (summary, notices) = crawl(dir.path(), fda(&site)).await;
+        assert_eq!(errors(&summary, &[&site]), vec![]);
+        assert_eq!(notices.len(), 6);
+        assert_eq!(site.log().len(), 7, "the feed and six pages");
+        insta::assert_yaml_snapshot!(portable(&notices, &[&site]));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn recrawl_fetches_only_the_page_whose_row_changed() {
+        let site = fda_site();
+        let dir = tempfile::tempdir().unwrap();
+        crawl(dir.path(), fda(&site)).await;
+        let feed = String::from_utf8(site.read("files/api/datatables/static/search-for-guidance.json")).unwrap();
+        let moved = feed.replace("2020-05-11T16:30:12-04:00", "2020-06-02T09:00:00-04:00");
+        assert_ne!(moved, feed);
+        site.bytes(FEED_PATH, moved.into_bytes(), "application/json");
+        site.server.clear_log();
+        let (summary, _) = crawl(dir.path(), fda(&site)).await;
+        assert_eq!(errors(&summary, &[&site]), vec![]);
+        let mut log = site.log();
+        log.sort();
+        assert_eq!(log, [format!("GET {FEED_PATH}"), format!("GET {GUIDE}{}", SLUGS[5])]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_apology_redirect_is_reported_blocked_not_gone() {
+        let site = fda_site();
+        site.server.route(
+            FEED_PATH,
+            crate::support::Response::redirect(302, "/apology_objects/abuse-detection-apology.html")
+                .header("Server", "AkamaiGHost"),
+        );
+        site.server.route(
+            "/apology_objects/abuse-detection-apology.html",
+            crate::support::Response::new(404, "text/html", b"Not found\n".to_vec()),
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let (summary, notices) = crawl(dir.path(), fda(&site)).await;
+        assert!(notices.is_empty());
+        let errs = errors(&summary, &[&site]);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].1.contains("challenge"), "{errs:?}");
+        assert!(!errs[0].1.contains("gone"), "{errs:?}");
+    }
 }

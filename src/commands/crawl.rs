@@ -67,7 +67,10 @@ fn config(ctx: &Ctx, args: &CrawlArgs) -> CrawlConfig {
 
 /// What to crawl: given pages and a digest's links when asked for, else
 /// the named (or all) known sources. Also the digest's items, to index first.
-fn plan(cfg: &CrawlConfig, args: &CrawlArgs) -> Result<(Vec<Box<dyn Source>>, Vec<index::Notice>)> {
+/// The sources to crawl and the notices to index before crawling.
+type Plan = (Vec<Box<dyn Source>>, Vec<index::Notice>);
+
+fn plan(cfg: &CrawlConfig, args: &CrawlArgs) -> Result<Plan> {
     let mut list: Vec<Box<dyn Source>> = Vec::new();
     let mut seeds = Vec::new();
     if let Some(file) = &args.from_digest {
