@@ -11,6 +11,7 @@ pub mod fetch;
 pub mod history;
 pub mod lock;
 pub mod politeness;
+pub mod revisit;
 pub mod robots;
 pub mod sources;
 pub mod state;
