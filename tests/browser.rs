@@ -306,6 +306,23 @@ const READ_PAGE: &str = r#"(() => ({
     [b.dataset.month, [Number(b.querySelector('.n').textContent), b.classList.contains('selected')]])),
 }))()"#;
 
+/// 23 FDA notices about bioequivalence, one a month from 2020-01 to 2021-11.
+fn paging_fixtures() -> Vec<index::Notice> {
+    let base = fixtures()[6].clone();
+    (0..23)
+        .map(|i| {
+            let (y, m) = (2020 + i / 12, 1 + i % 12);
+            let mut n = base.clone();
+            n.id = index::Notice::id_for_url(&format!("https://www.fda.gov/be/{i}"));
+            n.url = Some(format!("https://www.fda.gov/be/{i}"));
+            n.title = format!("Bioequivalence guidance number {i}");
+            n.body = "Bioequivalence studies with pharmacokinetic endpoints.".into();
+            n.published = chrono::NaiveDate::from_ymd_opt(y, m as u32, 15);
+            n
+        })
+        .collect()
+}
+
 /// Whether the chosen date range (and its Clear button) is on screen.
 const RANGE_SHOWN: &str = "getComputedStyle(document.getElementById('range')).display !== 'none'";
 
@@ -319,14 +336,16 @@ fn total_of(page: &Value) -> u64 {
 fn search_page_in_headless_chromium() {
     let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
-    index_notices(dir.path(), &fixtures());
+    let mut notices = fixtures();
+    notices.extend(paging_fixtures());
+    index_notices(dir.path(), &notices);
     let server = Server::start(dir.path());
     let mut b = Browser::launch();
     b.viewport(1280, 900, false);
     b.goto(&format!("{}/", server.url()));
 
     // The empty page shows the index statistics.
-    b.wait_for("the statistics", "document.getElementById('stats').textContent.includes('8')");
+    b.wait_for("the statistics", "document.getElementById('stats').textContent.includes('31 notices')");
 
     // Type the query and press Enter.
     b.click("#q");
@@ -406,6 +425,24 @@ fn search_page_in_headless_chromium() {
     let columns = b.eval("getComputedStyle(document.querySelector('.layout')).gridTemplateColumns.split(' ').length");
     assert_eq!(columns, json!(1), "one column on a phone");
     b.screenshot("search-page-phone.png");
+
+    // Paging: 23 hits are three pages; Next and a page number move through them.
+    b.viewport(1280, 900, false);
+    b.goto(&format!("{}/?q=bioequivalence&sort=newest", server.url()));
+    b.wait_for("page 1", "document.querySelectorAll('#hits .hit').length === 10");
+    assert_eq!(b.eval("document.querySelectorAll('#pager button.num').length"), json!(3));
+    assert_eq!(b.eval("document.querySelector('#hits .date').textContent"), json!("2021-11-15"));
+    // 23 months: thin bars, labelled only where a year starts.
+    assert_eq!(b.eval("document.getElementById('histogram').classList.contains('many')"), json!(true));
+    b.click("#pager button.next");
+    b.wait_for(
+        "page 2",
+        "location.search.includes('page=2') && document.querySelector('#hits .date').textContent === '2021-01-15'",
+    );
+    assert!(b.eval(READ_PAGE)["summary"].as_str().unwrap().contains("11–20"));
+    b.click("#pager button.num:nth-of-type(4)");
+    b.wait_for("page 3", "location.search.includes('page=3') && document.querySelectorAll('#hits .hit').length === 3");
+    assert_eq!(b.eval("document.querySelector('#pager button.next').disabled"), json!(true));
 
     // A bad query shows the API's message instead of results.
     b.goto(&format!("{}/?q=%22unbalanced", server.url()));

@@ -52,6 +52,10 @@ pub struct CrawlConfig {
     pub commit_every: usize,
     /// Stop after this many fetched pages (none: no limit).
     pub max_pages: Option<usize>,
+    /// Look at the attachments notices link (HEAD: size and type into the
+    /// crawl state, nothing downloaded or indexed). Off by default: each is
+    /// one more request to the agency.
+    pub fetch_attachments: bool,
     /// Hosts the crawl may visit besides those of the sources' start URLs.
     pub allowed_hosts: Vec<String>,
     /// Per-source settings, keyed by source name (`cnipa`, `cde`, `nmpa`, `fda`, `eca`).
@@ -79,6 +83,7 @@ impl Default for CrawlConfig {
             recheck_secs: 7 * 24 * 3600,
             commit_every: 50,
             max_pages: None,
+            fetch_attachments: false,
             allowed_hosts: Vec::new(),
             sources: BTreeMap::new(),
         }

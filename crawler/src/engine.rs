@@ -36,7 +36,7 @@ pub struct UrlError {
 pub struct Summary {
     /// Whether an interrupted run was taken up again.
     pub resumed: bool,
-    /// Pages fetched with a 2xx answer.
+    /// Pages fetched (a 2xx answer, or a 403/412 page shown to the source).
     pub pages: u64,
     /// Pages that answered 304 Not Modified.
     pub not_modified: u64,
@@ -74,6 +74,9 @@ pub struct Progress {
     /// The URL just finished.
     pub url: String,
 }
+
+/// Runs in a row a detail must answer 404/410 before its notice is marked withdrawn.
+pub const WITHDRAWN_AFTER: u32 = 3;
 
 type ProgressFn = Box<dyn Fn(&Progress) + Send + Sync>;
 
@@ -202,20 +205,25 @@ impl Engine {
                         Some(r) => r,
                         None => UrlRecord::new(&key, item.url.as_str(), &item.source, item.kind),
                     };
-                    if item.kind == PageKind::Detail
-                        && record.finished(now_ms())
-                        && (item.changed.is_none() || item.changed == record.marker)
-                    {
+                    let now = now_ms();
+                    let finished = record.finished(now) && (item.changed.is_none() || item.changed == record.marker);
+                    // An anti-bot wall is not knocked on again before its backoff is over.
+                    let walled = record.last_error.as_deref().is_some_and(|e| e.starts_with("challenged"))
+                        && record.next_due.is_some_and(|due| due > now);
+                    if matches!(item.kind, PageKind::Detail | PageKind::Attachment) && (finished || walled) {
                         summary.skipped += 1;
                         batch.done.push(key);
                         continue;
                     }
                     // Validators only when we hold what they validate: a parsed
                     // detail, or a listing whose links we kept.
-                    let have_copy = match item.kind {
-                        PageKind::Listing => record.children.is_some(),
-                        _ => record.content_hash.is_some(),
-                    };
+                    // Not for a failing URL either: a 304 would not tell a withdrawn
+                    // notice that its page is back.
+                    let have_copy = record.failures == 0
+                        && match item.kind {
+                            PageKind::Listing => record.children.is_some(),
+                            _ => record.content_hash.is_some(),
+                        };
                     let cond = if have_copy {
                         Conditional { etag: record.etag.clone(), last_modified: record.last_modified.clone() }
                     } else {
@@ -244,7 +252,8 @@ impl Engine {
                 *n = n.saturating_sub(1);
             }
             let url = done.item.url.to_string();
-            self.handle(done, &mut writer, &mut batch, &mut frontier, &mut seen, &mut summary, recheck_ms)?;
+            let allowed = fetcher.allowed();
+            self.handle(done, allowed, &mut writer, &mut batch, &mut frontier, &mut seen, &mut summary, recheck_ms)?;
             done_count += 1;
             if let Some(f) = &self.progress {
                 f(&Progress {
@@ -291,10 +300,13 @@ impl Engine {
 
     /// Indexes a notice if new or changed; counts it.
     fn index_notice(&self, mut notice: Notice, writer: &mut NoticeWriter, summary: &mut Summary) -> Result<()> {
-        let existed = self.index.get(&notice.id)?.is_some();
-        if self.index.carry_over(&mut notice)? {
+        let old = self.index.get(&notice.id)?;
+        // A notice marked withdrawn whose page is back is re-indexed even
+        // though its content is the same.
+        let back = old.as_ref().is_some_and(|o| o.withdrawn && !notice.withdrawn);
+        if self.index.carry_over(&mut notice)? || back {
             writer.upsert(&notice)?;
-            if existed {
+            if old.is_some() {
                 summary.changed += 1;
             } else {
                 summary.new += 1;
@@ -305,10 +317,24 @@ impl Engine {
         Ok(())
     }
 
+    /// Marks the notice of a detail that answered 404/410 on
+    /// [`WITHDRAWN_AFTER`] runs in a row as withdrawn (kept, flagged).
+    fn withdraw(&self, url: &str, writer: &mut NoticeWriter) -> Result<()> {
+        if let Some(mut notice) = self.index.get(&Notice::id_for_url(url))?
+            && !notice.withdrawn
+        {
+            notice.withdrawn = true;
+            writer.upsert(&notice)?;
+            tracing::info!(%url, id = %notice.id, "notice withdrawn: its page is gone");
+        }
+        Ok(())
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn handle(
         &self,
         done: Done,
+        allowed: &AllowedHosts,
         writer: &mut NoticeWriter,
         batch: &mut Batch,
         frontier: &mut Frontier,
@@ -332,18 +358,20 @@ impl Engine {
             }
         };
         match fetch.outcome {
-            Outcome::Fetched { page, etag, last_modified, truncated } => {
+            Outcome::Fetched { page, etag, last_modified, truncated, length } => {
                 record.status = Some(page.status);
                 record.bytes = Some(page.body.len() as i64);
+                record.content_type = page.content_type.clone();
                 summary.pages += 1;
                 if truncated && item.kind != PageKind::Attachment {
                     error = Some(format!(
                         "oversized: body larger than {} bytes, cut and not parsed",
                         self.cfg.max_body_bytes
                     ));
-                } else if let Some(source) = source.filter(|s| s.is_challenge(&page)) {
-                    let _ = source;
+                } else if source.is_some_and(|s| s.is_challenge(&page)) {
                     error = Some(format!("challenged: HTTP {} anti-bot page, not parsed", page.status));
+                } else if !(200..300).contains(&page.status) {
+                    error = Some(format!("HTTP {}", page.status));
                 } else if let Some(source) = source {
                     match item.kind {
                         PageKind::Listing => match source.parse_listing(&page) {
@@ -356,7 +384,16 @@ impl Engine {
                                     children.push(QueueItem::new(&item.source, r, None));
                                 }
                                 for n in listing.notices {
-                                    self.index_notice(n, writer, summary)?;
+                                    match n.validate() {
+                                        // A listing's notice is a first sketch: once indexed
+                                        // (and maybe enriched by its detail page) only the
+                                        // detail page replaces it.
+                                        Ok(()) if self.index.get(&n.id)?.is_some() => {}
+                                        Ok(()) => self.index_notice(n, writer, summary)?,
+                                        Err(e) => {
+                                            tracing::warn!(url = %key, error = %e, "listing gave an invalid notice")
+                                        }
+                                    }
                                 }
                                 let hash = text_hash(&page.text);
                                 if record.content_hash.as_deref() != Some(hash.as_str()) {
@@ -371,14 +408,33 @@ impl Engine {
                             Err(e) => error = Some(format!("parse: {e}")),
                         },
                         PageKind::Detail => match source.parse_detail(&page, &item.detail_ref()) {
+                            Ok(notice) if notice.validate().is_err() => {
+                                let why = notice.validate().err().map(|e| e.to_string()).unwrap_or_default();
+                                error = Some(format!("parse: {why}"));
+                            }
                             Ok(notice) => {
                                 // The extracted content decides, not the bytes: many
                                 // pages change a timestamp or a counter on every view.
                                 let hash = notice.content_hash();
+                                let mut looks = Vec::new();
                                 for a in &notice.attachments {
-                                    batch.seen.push(UrlRecord::new(&a.url, &a.url, &item.source, PageKind::Attachment));
+                                    let url = url::Url::parse(&a.url).ok().filter(|u| allowed.allows(u));
+                                    match url {
+                                        Some(url) if self.cfg.fetch_attachments => {
+                                            let req = crate::sources::Request::get(url, PageKind::Attachment);
+                                            looks.push(QueueItem::new(&item.source, &req, None));
+                                        }
+                                        _ => batch.seen.push(UrlRecord::new(
+                                            &a.url,
+                                            &a.url,
+                                            &item.source,
+                                            PageKind::Attachment,
+                                        )),
+                                    }
                                 }
-                                if record.content_hash.as_deref() == Some(hash.as_str())
+                                enqueue(looks, batch);
+                                if record.failures == 0
+                                    && record.content_hash.as_deref() == Some(hash.as_str())
                                     && self.index.get(&notice.id)?.is_some()
                                 {
                                     summary.unchanged += 1;
@@ -394,7 +450,18 @@ impl Engine {
                             Err(e) => error = Some(format!("parse: {e}")),
                         },
                         PageKind::Attachment => {
-                            record.content_hash = Some(text_hash_bytes(&page.body));
+                            // Looked at with HEAD: size and validators stand for its content.
+                            let size = length.map(|l| l as i64).unwrap_or(page.body.len() as i64);
+                            record.bytes = Some(size);
+                            let fingerprint = format!(
+                                "{size}:{}:{}",
+                                etag.as_deref().unwrap_or(""),
+                                last_modified.as_deref().unwrap_or("")
+                            );
+                            if record.content_hash.as_deref() != Some(fingerprint.as_str()) {
+                                record.last_changed = Some(now);
+                            }
+                            record.content_hash = Some(fingerprint);
                             record.etag = etag;
                             record.last_modified = last_modified;
                         }
@@ -430,6 +497,10 @@ impl Engine {
                 if permanent {
                     tracing::debug!(url = %key, "permanent failure");
                 }
+                let gone = matches!(status, Some(404 | 410));
+                if gone && item.kind == PageKind::Detail && record.failures + 1 >= WITHDRAWN_AFTER {
+                    self.withdraw(item.url.as_str(), writer)?;
+                }
             }
         }
         match error {
@@ -455,11 +526,7 @@ impl Engine {
 }
 
 fn text_hash(text: &str) -> String {
-    text_hash_bytes(text.as_bytes())
-}
-
-fn text_hash_bytes(bytes: &[u8]) -> String {
-    hex::encode(&Sha256::digest(bytes)[..16])
+    hex::encode(&Sha256::digest(text.as_bytes())[..16])
 }
 
 /// Queued requests by host, hosts in the order first seen.

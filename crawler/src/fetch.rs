@@ -36,7 +36,7 @@ pub struct Conditional {
 /// How a fetch ended.
 #[derive(Debug)]
 pub enum Outcome {
-    /// A 2xx page.
+    /// A 2xx page, or a 403/412 one (possibly an anti-bot challenge).
     Fetched {
         /// The page, decoded (boxed: it dwarfs the other variants).
         page: Box<Page>,
@@ -46,6 +46,8 @@ pub enum Outcome {
         last_modified: Option<String>,
         /// Whether the body was cut at the size cap.
         truncated: bool,
+        /// The Content-Length the server declared (the size of an attachment looked at with HEAD).
+        length: Option<u64>,
     },
     /// 304: our copy is current.
     NotModified,
@@ -122,6 +124,14 @@ struct Raw {
     headers: HeaderMap,
     body: Vec<u8>,
     truncated: bool,
+}
+
+/// The HTTP method actually sent: attachments are only looked at (HEAD).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verb {
+    Get,
+    Post,
+    Head,
 }
 
 enum Step {
@@ -264,7 +274,7 @@ impl Fetcher {
             let host = robots_url.host_str().unwrap_or_default().to_string();
             let permit = self.politeness.acquire(&host).await;
             fetch.requests += 1;
-            let raw = self.send(&robots_url, Method::Get, &[], &[], &Conditional::default(), MAX_ROBOTS_BYTES).await;
+            let raw = self.send(&robots_url, Verb::Get, &[], &[], &Conditional::default(), MAX_ROBOTS_BYTES).await;
             drop(permit);
             let raw = match raw {
                 Ok(raw) => raw,
@@ -301,7 +311,14 @@ impl Fetcher {
             let permit = self.politeness.acquire(&host).await;
             fetch.requests += 1;
             let started = std::time::Instant::now();
-            let result = self.send(url, method, &req.form, &req.headers, cond, self.max_body).await;
+            // An attachment is looked at, not downloaded: its size and type
+            // are recorded, its body never parsed.
+            let verb = match method {
+                Method::Post => Verb::Post,
+                Method::Get if req.kind == PageKind::Attachment => Verb::Head,
+                Method::Get => Verb::Get,
+            };
+            let result = self.send(url, verb, &req.form, &req.headers, cond, self.max_body).await;
             drop(permit);
             let (status, reason, retry_after) = match result {
                 Ok(raw) => {
@@ -317,10 +334,12 @@ impl Fetcher {
                     if status == StatusCode::NOT_MODIFIED {
                         return Step::Done(Outcome::NotModified);
                     }
-                    if status.is_success() {
+                    let code = status.as_u16();
+                    // 403 and 412 come back as pages too: they are how anti-bot
+                    // walls answer, and only the source can tell one (`is_challenge`).
+                    if status.is_success() || matches!(code, 403 | 412) {
                         return Step::Done(self.page(req, url, raw));
                     }
-                    let code = status.as_u16();
                     if !(code == 408 || code == 429 || status.is_server_error()) {
                         let gone = matches!(code, 404 | 410);
                         let reason = if gone { format!("HTTP {code} (gone)") } else { format!("HTTP {code}") };
@@ -329,17 +348,20 @@ impl Fetcher {
                     (Some(code), format!("HTTP {code}"), retry_after(&raw.headers))
                 }
                 Err(e) => {
+                    let chain = error_chain(&e);
                     let kind = if e.is_timeout() {
                         "timeout"
                     } else if e.is_connect() {
                         "connection failed"
                     } else if e.is_body() || e.is_decode() {
                         "body cut short"
+                    } else if chain.contains("reset") {
+                        "connection reset"
                     } else {
                         "request failed"
                     };
-                    tracing::debug!(%url, error = %error_chain(&e), "fetch error");
-                    (None, format!("{kind}: {}", error_chain(&e)), None)
+                    tracing::debug!(%url, error = %chain, "fetch error");
+                    (None, format!("{kind}: {chain}"), None)
                 }
             };
             if attempt >= self.retries {
@@ -371,6 +393,7 @@ impl Fetcher {
             raw.headers.get(name).and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok()).map(str::to_string)
         };
         let (etag, last_modified) = (header(ETAG), header(LAST_MODIFIED));
+        let length = header(CONTENT_LENGTH).and_then(|l| l.trim().parse::<u64>().ok());
         let texty = content_type.as_deref().is_none_or(|ct| {
             let ct = ct.to_ascii_lowercase();
             ct.starts_with("text/") || ct.contains("html") || ct.contains("xml") || ct.contains("json")
@@ -388,22 +411,23 @@ impl Fetcher {
             body: raw.body,
             text,
         };
-        Outcome::Fetched { page: Box::new(page), etag, last_modified, truncated: raw.truncated }
+        Outcome::Fetched { page: Box::new(page), etag, last_modified, truncated: raw.truncated, length }
     }
 
     /// One HTTP exchange, reading at most `cap` body bytes.
     async fn send(
         &self,
         url: &Url,
-        method: Method,
+        verb: Verb,
         form: &[(String, String)],
         headers: &[(String, String)],
         cond: &Conditional,
         cap: usize,
     ) -> std::result::Result<Raw, reqwest::Error> {
-        let mut rb = match method {
-            Method::Get => self.client.get(url.clone()),
-            Method::Post => self.client.post(url.clone()).form(form),
+        let mut rb = match verb {
+            Verb::Get => self.client.get(url.clone()),
+            Verb::Post => self.client.post(url.clone()).form(form),
+            Verb::Head => self.client.head(url.clone()),
         };
         for (name, value) in headers {
             rb = rb.header(name.as_str(), value.as_str());

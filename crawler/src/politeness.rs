@@ -20,6 +20,8 @@ struct Host {
 struct Clock {
     /// No request may start before this.
     next: Instant,
+    /// When the last request started.
+    last: Option<Instant>,
     /// Delay between starts.
     delay: Duration,
 }
@@ -54,7 +56,7 @@ impl Politeness {
                 let delay = self.overrides.get(host).copied().unwrap_or(self.default_delay);
                 Arc::new(Host {
                     slots: Arc::new(Semaphore::new(self.concurrency)),
-                    clock: Mutex::new(Clock { next: Instant::now(), delay }),
+                    clock: Mutex::new(Clock { next: Instant::now(), last: None, delay }),
                 })
             })
             .clone()
@@ -69,6 +71,7 @@ impl Politeness {
             let mut clock = h.clock.lock().unwrap_or_else(|e| e.into_inner());
             let start = clock.next.max(Instant::now());
             clock.next = start + clock.delay;
+            clock.last = Some(start);
             start
         };
         tokio::time::sleep_until(start).await;
@@ -88,6 +91,10 @@ impl Politeness {
         let h = self.host(host);
         let mut clock = h.clock.lock().unwrap_or_else(|e| e.into_inner());
         clock.delay = clock.delay.max(delay);
+        // The request already made (robots.txt itself) counts: the next waits the new delay from it.
+        if let Some(last) = clock.last {
+            clock.next = clock.next.max(last + clock.delay);
+        }
     }
 
     /// The delay now in force for `host`.
@@ -111,6 +118,16 @@ mod tests {
         let t1 = Instant::now();
         drop(p.acquire("b").await);
         assert!(t1.elapsed() < Duration::from_millis(50), "another host starts at once");
+    }
+
+    #[tokio::test]
+    async fn a_raised_delay_counts_from_the_last_start() {
+        let p = Politeness::new(1, Duration::ZERO, HashMap::new());
+        let t = Instant::now();
+        drop(p.acquire("h").await);
+        p.at_least("h", Duration::from_millis(200));
+        drop(p.acquire("h").await);
+        assert!(t.elapsed() >= Duration::from_millis(195), "{:?}", t.elapsed());
     }
 
     #[tokio::test]

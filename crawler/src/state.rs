@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS urls (
     next_due      INTEGER,
     marker        TEXT,
     children      TEXT,
-    bytes         INTEGER
+    bytes         INTEGER,
+    content_type  TEXT
 );
 CREATE TABLE IF NOT EXISTS runs (
     id          INTEGER PRIMARY KEY,
@@ -91,8 +92,10 @@ pub struct UrlRecord {
     /// For a listing: what it led to last time (JSON list of queue items),
     /// replayed when it answers 304.
     pub children: Option<String>,
-    /// Bytes of the last body.
+    /// Bytes of the last body (of an attachment: its declared size).
     pub bytes: Option<i64>,
+    /// Content-Type of the last 200.
+    pub content_type: Option<String>,
 }
 
 impl UrlRecord {
@@ -240,6 +243,13 @@ impl CrawlState {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
+        // Files made before the content_type column get it.
+        let has_type: bool = conn
+            .query_row("SELECT COUNT(*) FROM pragma_table_info('urls') WHERE name = 'content_type'", [], |r| r.get(0))
+            .map_err(err)?;
+        if !has_type {
+            conn.execute_batch("ALTER TABLE urls ADD COLUMN content_type TEXT").map_err(err)?;
+        }
         Ok(CrawlState { conn, path: path.to_path_buf() })
     }
 
@@ -298,7 +308,7 @@ impl CrawlState {
         self.conn
             .query_row(
                 "SELECT key, url, source, kind, first_seen, last_fetched, last_changed, status, etag, last_modified,
-                        content_hash, failures, last_error, next_due, marker, children, bytes
+                        content_hash, failures, last_error, next_due, marker, children, bytes, content_type
                  FROM urls WHERE key = ?1",
                 [key],
                 |r| {
@@ -320,6 +330,7 @@ impl CrawlState {
                         marker: r.get(14)?,
                         children: r.get(15)?,
                         bytes: r.get(16)?,
+                        content_type: r.get(17)?,
                     })
                 },
             )
@@ -340,8 +351,9 @@ impl CrawlState {
             let mut put = tx
                 .prepare_cached(
                     "INSERT OR REPLACE INTO urls (key, url, source, kind, first_seen, last_fetched, last_changed, status,
-                        etag, last_modified, content_hash, failures, last_error, next_due, marker, children, bytes)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                        etag, last_modified, content_hash, failures, last_error, next_due, marker, children, bytes,
+                        content_type)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
                 )
                 .map_err(err)?;
             let mut add = tx
@@ -367,7 +379,8 @@ impl CrawlState {
                     r.next_due,
                     r.marker,
                     r.children,
-                    r.bytes
+                    r.bytes,
+                    r.content_type
                 ])
                 .map_err(err)?;
             }
@@ -444,6 +457,7 @@ mod tests {
         rec.content_hash = Some("ff00".into());
         rec.next_due = Some(now_ms() + 60_000);
         rec.bytes = Some(1234);
+        rec.content_type = Some("application/pdf".into());
         let run = state.begin_run().unwrap();
         state.apply(run.id, &Batch { records: vec![rec.clone()], ..Default::default() }).unwrap();
         drop(state);
@@ -480,6 +494,24 @@ mod tests {
         let next = state.begin_run().unwrap();
         assert!(!next.resumed && next.id != run.id);
         assert!(state.queue(run.id).unwrap().0.is_empty());
+    }
+
+    #[test]
+    fn a_file_from_before_the_content_type_column_is_upgraded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite");
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(&SCHEMA.replace(",\n    content_type  TEXT", "")).unwrap();
+        old.execute("INSERT INTO urls (key, url, source, kind, first_seen) VALUES ('k', 'u', 's', 'detail', 1)", [])
+            .unwrap();
+        let cols: i64 = old
+            .query_row("SELECT COUNT(*) FROM pragma_table_info('urls') WHERE name = 'content_type'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(cols, 0, "the old layout");
+        drop(old);
+        let state = CrawlState::open(&path).unwrap();
+        let rec = state.get("k").unwrap().unwrap();
+        assert_eq!((rec.first_seen, rec.content_type), (1, None));
     }
 
     #[test]

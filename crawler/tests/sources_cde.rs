@@ -98,7 +98,12 @@ mod end_to_end {
             site.post("/main/news/getList", &page_form(&starts[0], 1), "main/news/getList/page1.json", json);
             site.post("/main/news/getList", &page_form(&starts[0], 2), "main/news/getList/page2.json", json);
         }
-        site.post("/zdyz/getDomesticGuideList", &page_form(&starts[1], 1), "zdyz/getDomesticGuideList/page1.json", json);
+        site.post(
+            "/zdyz/getDomesticGuideList",
+            &page_form(&starts[1], 1),
+            "zdyz/getDomesticGuideList/page1.json",
+            json,
+        );
         for d in NEWS {
             site.html(d);
         }

@@ -29,8 +29,9 @@ fn col75_only() -> SourceSettings {
 #[test]
 fn column_page_gives_records_and_the_dataproxy_page() {
     let src = Cnipa::new(&SourceSettings::default());
-    let listing =
-        src.parse_listing(&page("https://www.cnipa.gov.cn/col/col75/index.html", "cnipa/col/col75/index.html")).unwrap();
+    let listing = src
+        .parse_listing(&page("https://www.cnipa.gov.cn/col/col75/index.html", "cnipa/col/col75/index.html"))
+        .unwrap();
     let refs: Vec<(String, Option<String>, Option<chrono::NaiveDate>)> =
         listing.details.iter().map(|d| (d.request.url.to_string(), d.title.clone(), d.date)).collect();
     insta::assert_yaml_snapshot!(refs);
@@ -89,7 +90,10 @@ mod end_to_end {
     }
 
     fn settings(site: &Site) -> SourceSettings {
-        SourceSettings { start_urls: vec![site.server.url("/col/col75/index.html").parse().unwrap()], ..site.settings() }
+        SourceSettings {
+            start_urls: vec![site.server.url("/col/col75/index.html").parse().unwrap()],
+            ..site.settings()
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -120,7 +124,14 @@ mod end_to_end {
         let (second, notices) = crawl(dir.path(), src()).await;
         let mut log = site.log();
         log.sort();
-        assert_eq!(log, ["GET /art/2020/3/25/art_75_123500.html".to_string(), "GET /col/col75/index.html".into(), format!("GET {PAGE2}")]);
+        assert_eq!(
+            log,
+            [
+                "GET /art/2020/3/25/art_75_123500.html".to_string(),
+                "GET /col/col75/index.html".into(),
+                format!("GET {PAGE2}")
+            ]
+        );
         assert_eq!(second.new, 1);
         assert_eq!(notices.len(), 5);
     }

@@ -116,7 +116,8 @@ impl Cde {
         let mut post_url = url.clone();
         post_url.set_query(None);
         let list = self.lists.get(&key);
-        let mut form = vec![("pageNum".to_string(), page_num.to_string()), ("pageSize".to_string(), PAGE_SIZE.to_string())];
+        let mut form =
+            vec![("pageNum".to_string(), page_num.to_string()), ("pageSize".to_string(), PAGE_SIZE.to_string())];
         form.extend(list.map(|l| l.form.clone()).unwrap_or_default());
         let origin = post_url.origin().ascii_serialization();
         let mut req = Request::post(post_url, form, PageKind::Listing)
@@ -194,9 +195,7 @@ impl Source for Cde {
         }
         let num = |k: &str| data.get(k).and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()));
         let current = num("current").unwrap_or(1) as usize;
-        let pages = num("pages").map(|p| p as usize).or_else(|| {
-            num("total").map(|t| (t as usize).div_ceil(PAGE_SIZE))
-        });
+        let pages = num("pages").map(|p| p as usize).or_else(|| num("total").map(|t| (t as usize).div_ceil(PAGE_SIZE)));
         if pages.is_some_and(|p| current < p) && !records.is_empty() && self.site.page_allowed(current + 1) {
             listing.next.push(self.list_request(&page.url, current + 1));
         }
@@ -224,7 +223,9 @@ impl Source for Cde {
         for a in root.select(&sel("a[href]")) {
             let Some(url) = a.attr("href").and_then(|h| self.site.link(&page.final_url, h)) else { continue };
             let path = url.path();
-            if !(path.contains("/main/att/download/") || path.ends_with("/zdyz/downloadAtt") || util::is_file_link(&url))
+            if !(path.contains("/main/att/download/")
+                || path.ends_with("/zdyz/downloadAtt")
+                || util::is_file_link(&url))
             {
                 continue;
             }
@@ -258,6 +259,10 @@ impl Source for Cde {
             return page.text.trim_start().starts_with('<');
         }
         head.contains("$_ts") && !page.text.contains("news_detail") && !page.text.contains("id=\"title\"")
+    }
+
+    fn unblock_hint(&self) -> Option<String> {
+        Some("www.cde.org.cn answers scripts with a JavaScript challenge (HTTP 202). Open https://www.cde.org.cn/ in a browser, copy the Cookie header it sends (FSSBBIl1UgzbN7N80S/T) into `cookie` under [crawl.sources.cde] in the config, and crawl again soon: the cookie is short-lived, and the list endpoints may still refuse requests without the page's own URL signature.".into())
     }
 }
 

@@ -152,16 +152,20 @@ impl Cnipa {
             return None;
         }
         // A `<nextgroup>` link names the dataproxy call for the next page.
-        if let Some(href) = NEXTGROUP.captures(&page.text).map(|c| util::unescape(&c[1])) {
-            if let Some(mut url) = self.site.link(&page.final_url, &href) {
-                let pairs: Vec<(String, String)> = url
-                    .query_pairs()
-                    .map(|(k, v)| if k == "page" { (k.into_owned(), "2".to_string()) } else { (k.into_owned(), v.into_owned()) })
-                    .collect();
-                if pairs.iter().any(|(k, _)| k == "page") {
-                    url.query_pairs_mut().clear().extend_pairs(pairs);
-                    return Some(self.proxy(url, &page.final_url));
-                }
+        if let Some(href) = NEXTGROUP.captures(&page.text).map(|c| util::unescape(&c[1]))
+            && let Some(mut url) = self.site.link(&page.final_url, &href)
+        {
+            let pairs: Vec<(String, String)> = url
+                .query_pairs()
+                .map(
+                    |(k, v)| {
+                        if k == "page" { (k.into_owned(), "2".to_string()) } else { (k.into_owned(), v.into_owned()) }
+                    },
+                )
+                .collect();
+            if pairs.iter().any(|(k, _)| k == "page") {
+                url.query_pairs_mut().clear().extend_pairs(pairs);
+                return Some(self.proxy(url, &page.final_url));
             }
         }
         let unitid = UNITID.captures(&page.text).or_else(|| UNIT_DIV.captures(&page.text))?[1].to_string();
@@ -186,9 +190,11 @@ impl Cnipa {
         let mut url = page.url.clone();
         let pairs: Vec<(String, String)> = url
             .query_pairs()
-            .map(|(k, v)| {
-                if k == "page" { (k.into_owned(), (n + 1).to_string()) } else { (k.into_owned(), v.into_owned()) }
-            })
+            .map(
+                |(k, v)| {
+                    if k == "page" { (k.into_owned(), (n + 1).to_string()) } else { (k.into_owned(), v.into_owned()) }
+                },
+            )
             .collect();
         url.query_pairs_mut().clear().extend_pairs(pairs);
         Some(self.proxy(url, &page.url))
@@ -284,10 +290,10 @@ impl Source for Cnipa {
             util::doc_numbers([notice.title.as_str()].into_iter().chain(wenhao.as_deref().map(|w| w.trim())));
         // A 文号 cell that the patterns do not recognise is still the
         // page's own statement of its number.
-        if let Some(w) = wenhao.filter(|w| !w.is_empty() && w != "无" && !w.contains('/')) {
-            if !notice.doc_numbers.iter().any(|n| index::docnum::normalize(n) == index::docnum::normalize(&w)) {
-                notice.doc_numbers.push(w);
-            }
+        if let Some(w) = wenhao.filter(|w| !w.is_empty() && w != "无" && !w.contains('/'))
+            && !notice.doc_numbers.iter().any(|n| index::docnum::normalize(n) == index::docnum::normalize(&w))
+        {
+            notice.doc_numbers.push(w);
         }
         notice.published = published;
         notice.agency = agency.or_else(|| Some(WEBNAME.to_string()));
@@ -297,6 +303,10 @@ impl Source for Cnipa {
 
     fn is_challenge(&self, page: &Page) -> bool {
         matches!(page.status, 202 | 412) && util::has_ruishu_markers(&page.text)
+    }
+
+    fn unblock_hint(&self) -> Option<String> {
+        Some("www.cnipa.gov.cn refused the crawl. It is not known to challenge scripts; if it starts to, open the site in a browser, copy the Cookie header of a page into `cookie` under [crawl.sources.cnipa] in the config, and crawl again.".into())
     }
 }
 
@@ -327,7 +337,10 @@ mod tests {
             </recordset></datastore></script></div>"#;
         let listing = src.parse_listing(&page("http://127.0.0.1:9/col/col75/index.html", text)).unwrap();
         let urls: Vec<&str> = listing.details.iter().map(|d| d.request.url.as_str()).collect();
-        assert_eq!(urls, ["http://127.0.0.1:9/art/2020/6/17/art_75_1.html", "http://127.0.0.1:9/art/2020/6/1/art_75_2.html"]);
+        assert_eq!(
+            urls,
+            ["http://127.0.0.1:9/art/2020/6/17/art_75_1.html", "http://127.0.0.1:9/art/2020/6/1/art_75_2.html"]
+        );
         assert_eq!(listing.details[1].title.as_deref(), Some("乙 全称"));
         assert_eq!(listing.details[0].date, chrono::NaiveDate::from_ymd_opt(2020, 6, 17));
         // No nextgroup: the unitid comes from the wrapper div, the column from the URL.

@@ -59,6 +59,8 @@ static DMY_WORDS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b(\d{1,2}) (January|February|March|April|May|June|July|August|September|October|November|December) (\d{4})\b")
         .expect("valid regex")
 });
+static ATOM_LINK: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"<link\b[^>]*href\s*=\s*["']([^"']+)["']"#).expect("valid regex"));
 static ITEM: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?s)<(item|entry)\b[^>]*>(.*?)</(?:item|entry)>").expect("valid regex"));
 
@@ -81,8 +83,13 @@ fn worded(s: &str) -> Option<NaiveDate> {
 /// The text of the first `<tag>` of an XML item, CDATA unwrapped and
 /// entities decoded.
 fn xml_field(item: &str, tag: &str) -> Option<String> {
-    let re = Regex::new(&format!(r"(?s)<{tag}\b[^>]*>(.*?)</{tag}>")).ok()?;
-    let raw = re.captures(item)?.get(1)?.as_str().trim();
+    let start = [format!("<{tag}>"), format!("<{tag} ")].iter().filter_map(|o| item.find(o.as_str())).min()?;
+    let after = start + item[start..].find('>')? + 1;
+    if item[..after].ends_with("/>") {
+        return None;
+    }
+    let end = after + item[after..].find(&format!("</{tag}>"))?;
+    let raw = item[after..end].trim();
     let raw = raw.strip_prefix("<![CDATA[").and_then(|r| r.strip_suffix("]]>")).unwrap_or(raw);
     Some(util::squash(&util::unescape(raw))).filter(|s| !s.is_empty())
 }
@@ -130,12 +137,7 @@ impl Eca {
         let mut listing = Listing::default();
         for cap in ITEM.captures_iter(&page.text) {
             let item = &cap[2];
-            let href = xml_field(item, "link").or_else(|| {
-                Regex::new(r#"<link\b[^>]*href\s*=\s*["']([^"']+)["']"#)
-                    .ok()?
-                    .captures(item)
-                    .map(|c| util::unescape(&c[1]))
-            });
+            let href = xml_field(item, "link").or_else(|| ATOM_LINK.captures(item).map(|c| util::unescape(&c[1])));
             let Some(url) = href.and_then(|h| self.site.link(&page.final_url, &h)) else { continue };
             if !self.is_article(&url) || listing.details.iter().any(|d| d.request.url == url) {
                 continue;
@@ -192,7 +194,9 @@ impl Eca {
     /// The next list page, as the page links it.
     fn next_page(&self, page: &Page, doc: &Html) -> Option<Request> {
         let number = |u: &Url| -> Option<(String, usize)> {
-            u.query_pairs().find(|(k, _)| PAGE_PARAM.is_match(k)).and_then(|(k, v)| Some((k.into_owned(), v.parse().ok()?)))
+            u.query_pairs()
+                .find(|(k, _)| PAGE_PARAM.is_match(k))
+                .and_then(|(k, v)| Some((k.into_owned(), v.parse().ok()?)))
         };
         let current = number(&page.final_url).map(|(_, n)| n).unwrap_or(0);
         let mut candidates: Vec<(Url, bool)> = Vec::new();
@@ -239,11 +243,14 @@ impl Source for Eca {
     }
 
     fn parse_listing(&self, page: &Page) -> Result<Listing> {
-        let head = page.text.trim_start().get(..200.min(page.text.trim_start().len())).unwrap_or("");
+        let head: String = page.text.trim_start().chars().take(200).collect();
         let is_feed = head.starts_with("<?xml") || head.contains("<rss") || head.contains("<feed");
         if is_feed {
             if !page.text.contains("<rss") && !page.text.contains("<feed") {
-                return Err(Error::Parse { url: page.url.to_string(), reason: "XML that is neither RSS nor Atom".into() });
+                return Err(Error::Parse {
+                    url: page.url.to_string(),
+                    reason: "XML that is neither RSS nor Atom".into(),
+                });
             }
             return Ok(self.parse_feed(page));
         }
@@ -301,6 +308,10 @@ impl Source for Eca {
 
     fn is_challenge(&self, page: &Page) -> bool {
         page.status == 403
+    }
+
+    fn unblock_hint(&self) -> Option<String> {
+        Some("www.gmp-compliance.org answered 403 (it refuses some clients and networks). The RSS feed may still work; otherwise copy a browser's Cookie header into `cookie` under [crawl.sources.eca] in the config, or crawl from another network.".into())
     }
 }
 

@@ -239,7 +239,9 @@ impl Source for Fda {
         let mut body = main
             .map(|m| {
                 util::block_text(m, &|e: ElementRef<'_>| match e.value().name() {
-                    "h2" | "h3" if util::text(e).to_ascii_lowercase().starts_with("submit comments") => util::Walk::Stop,
+                    "h2" | "h3" if util::text(e).to_ascii_lowercase().starts_with("submit comments") => {
+                        util::Walk::Stop
+                    }
                     "a" if e.attr("href").is_some_and(|h| h.contains("/media/")) => util::Walk::Skip,
                     _ => util::Walk::Enter,
                 })
@@ -247,6 +249,24 @@ impl Source for Fda {
             .unwrap_or_default();
         if let Some(d) = current {
             body.push_str(&format!("\nContent current as of: {d}"));
+        }
+        // The page's own metadata heads the body, as the feed's did: the
+        // status is a bare `Final`/`Draft` line before the docket list.
+        let page_text = util::all_text(root.select(&sel("main")).next().unwrap_or(root));
+        let status =
+            page_text.lines().take_while(|l| !l.starts_with("Docket Number")).find(|l| matches!(*l, "Final" | "Draft"));
+        let mut head = Vec::new();
+        if let Some(s) = status {
+            head.push(format!("Status: {s}"));
+        }
+        if !offices.is_empty() {
+            head.push(format!("Issued by: {}", offices.join("; ")));
+        }
+        if !dockets.is_empty() {
+            head.push(format!("Docket number: {}", dockets.join("; ")));
+        }
+        if !head.is_empty() {
+            body = format!("{}\n{}", head.join("\n"), body.trim());
         }
         let mut notice = util::notice(index::Source::Fda, &page.url, title.clone(), body.trim().to_string());
         notice.published = listed.date;
@@ -263,6 +283,10 @@ impl Source for Fda {
 
     fn is_challenge(&self, page: &Page) -> bool {
         [&page.final_url, &page.url].iter().any(|u| u.path().starts_with("/apology_objects/"))
+    }
+
+    fn unblock_hint(&self) -> Option<String> {
+        Some("www.fda.gov's bot wall redirected the crawl to its apology page (blocked, not gone). It keys on the User-Agent and the client's network: set `user_agent` under [crawl] to one naming you and a contact, keep the 30 s crawl delay, and try again later or from another network.".into())
     }
 }
 

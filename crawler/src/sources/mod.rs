@@ -18,8 +18,8 @@ pub mod cde;
 pub mod cnipa;
 pub mod eca;
 pub mod fda;
-pub mod nmpa;
 pub mod generic;
+pub mod nmpa;
 
 /// HTTP method of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -150,6 +150,12 @@ pub trait Source: Send + Sync {
     fn is_challenge(&self, page: &Page) -> bool {
         let _ = page;
         false
+    }
+
+    /// What the user can do when the site blocks the crawl (a challenge, a
+    /// 403, an apology redirect), for the crawl report.
+    fn unblock_hint(&self) -> Option<String> {
+        None
     }
 }
 
@@ -343,8 +349,32 @@ pub(crate) mod util {
     }
 
     const BLOCKS: &[&str] = &[
-        "p", "div", "br", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article",
-        "header", "footer", "blockquote", "pre", "dl", "dt", "dd", "hr", "form", "center",
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "tr",
+        "table",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "blockquote",
+        "pre",
+        "dl",
+        "dt",
+        "dd",
+        "hr",
+        "form",
+        "center",
     ];
 
     /// What [`block_text`] does with an element.
@@ -488,5 +518,112 @@ pub(crate) mod util {
     /// the `$_ts` bootstrap or `r="m"`/`r='m'` scripts.
     pub(crate) fn has_ruishu_markers(text: &str) -> bool {
         text.contains("$_ts") || text.contains("r=\"m\"") || text.contains("r='m'")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_build_their_sources_and_disabled_ones_are_left_out() {
+        let default = SourceSettings::default();
+        for name in NAMES {
+            let source = by_name(name, &default).unwrap();
+            assert_eq!(source.id().label().to_ascii_lowercase(), name);
+            assert!(!source.start_requests().is_empty(), "{name}");
+        }
+        assert!(by_name("who", &default).is_none());
+        assert_eq!(by_name(" NMPA ", &default).map(|s| s.id()), Some(index::Source::Nmpa));
+        let mut settings = BTreeMap::new();
+        settings.insert("fda".to_string(), SourceSettings { enabled: Some(false), ..Default::default() });
+        let ids: Vec<index::Source> = all(&settings).iter().map(|s| s.id()).collect();
+        assert_eq!(ids, [index::Source::Cnipa, index::Source::Cde, index::Source::Nmpa, index::Source::Eca]);
+    }
+
+    #[test]
+    fn every_source_sends_the_cookie_and_says_how_to_get_unblocked() {
+        let settings = SourceSettings { cookie: Some(" k=v ".into()), ..Default::default() };
+        for name in NAMES {
+            let source = by_name(name, &settings).unwrap();
+            for r in source.start_requests() {
+                assert!(r.headers.contains(&("Cookie".to_string(), "k=v".to_string())), "{name} {}", r.url);
+            }
+            let hint = source.unblock_hint().unwrap();
+            assert!(hint.contains("[crawl"), "{name}: {hint}");
+        }
+    }
+
+    #[test]
+    fn no_source_panics_on_hostile_pages() {
+        let inputs = [
+            "",
+            "\u{0}\u{feff}<<<>>>",
+            "<datastore><recordset><record><![CDATA[<li><a href='http://[::1'>x</a><span>2020-99-99</span>",
+            "{\"code\":200,\"data\":{\"records\":[{\"newsIdCode\":null,\"title\":[1]}],\"pages\":\"x\"}}",
+            "[{\"title\":\"<a href='javascript:alert(1)'>x</a>\"},null,[]]",
+            "<?xml version='1.0'?><rss><item><link>",
+            "<rss><item><title>t</title><link/></item><entry><link href='/gmp-news/x'/></entry></rss>",
+            &"<div>".repeat(5000),
+            "<table class='sls'><td>文号：</td></table><meta name='ContentStart'/><a href='/attach/x.pdf'>",
+        ];
+        let url: Url = "https://www.example.org/a/index.html".parse().unwrap();
+        for name in NAMES {
+            let source = by_name(name, &SourceSettings::default()).unwrap();
+            for (i, text) in inputs.iter().enumerate() {
+                for status in [200, 202, 403, 412] {
+                    let page = Page {
+                        url: url.clone(),
+                        final_url: url.clone(),
+                        status,
+                        content_type: None,
+                        body: text.as_bytes().to_vec(),
+                        text: text.to_string(),
+                    };
+                    let _ = source.is_challenge(&page);
+                    let _ = source.parse_listing(&page);
+                    let listed = DetailRef {
+                        request: Request::get(url.clone(), PageKind::Detail),
+                        title: Some(format!("t{i}")),
+                        date: None,
+                        changed: None,
+                    };
+                    if let Ok(n) = source.parse_detail(&page, &listed) {
+                        assert!(!n.title.is_empty(), "{name} {i}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn base_url_rebases_defaults_and_start_urls_replace_them() {
+        let base: Url = "http://127.0.0.1:8080".parse().unwrap();
+        let rebased = by_name("fda", &SourceSettings { base_url: Some(base), ..Default::default() }).unwrap();
+        assert_eq!(
+            rebased.start_requests()[0].url.as_str(),
+            "http://127.0.0.1:8080/files/api/datatables/static/search-for-guidance.json"
+        );
+        let start: Url = "http://127.0.0.2:9/gmp-news/latest-gmp-news".parse().unwrap();
+        let replaced =
+            by_name("eca", &SourceSettings { start_urls: vec![start.clone()], ..Default::default() }).unwrap();
+        let urls: Vec<Url> = replaced.start_requests().into_iter().map(|r| r.url).collect();
+        assert_eq!(urls, [start]);
+    }
+
+    #[test]
+    fn block_text_keeps_blocks_apart_and_skips_scripts() {
+        let doc = scraper::Html::parse_document(
+            "<div><p>一 <b>二</b></p><script>var x;</script><p>三</p><div class='x'>四</div><p>停</p><p>五</p></div>",
+        );
+        let text = util::block_text(doc.root_element(), &|e| match (e.value().attr("class"), util::text(e).as_str()) {
+            (Some("x"), _) => util::Walk::Skip,
+            (_, "停") if e.value().name() == "p" => util::Walk::Stop,
+            _ => util::Walk::Enter,
+        });
+        assert_eq!(text, "一 二\n三");
+        assert_eq!(util::find_ymd("发布时间：2020年5月14日"), chrono::NaiveDate::from_ymd_opt(2020, 5, 14));
+        assert_eq!(util::find_ymd("20200514"), chrono::NaiveDate::from_ymd_opt(2020, 5, 14));
+        assert_eq!(util::find_ymd("2020-13-45"), None);
     }
 }

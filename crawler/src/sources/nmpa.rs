@@ -91,9 +91,9 @@ impl Nmpa {
         let url = match explicit {
             Some(u) => u,
             None => {
-                let count: usize = PAGE_COUNT.captures(&page.text).and_then(|c| {
-                    c.iter().skip(1).flatten().next().and_then(|m| m.as_str().parse().ok())
-                })?;
+                let count: usize = PAGE_COUNT
+                    .captures(&page.text)
+                    .and_then(|c| c.iter().skip(1).flatten().next().and_then(|m| m.as_str().parse().ok()))?;
                 if n + 1 >= count {
                     return None;
                 }
@@ -188,6 +188,10 @@ impl Source for Nmpa {
             || page.text.contains("class=\"list")
             || page.text.contains("ListColumnClass");
         (page.status == 202 || util::has_ruishu_markers(&page.text)) && !content
+    }
+
+    fn unblock_hint(&self) -> Option<String> {
+        Some("www.nmpa.gov.cn answers scripts with a JavaScript cookie challenge (HTTP 412). Open https://www.nmpa.gov.cn/ in a browser, copy the Cookie header it sends (NfBCSins2Oyw… and acw_tc) into `cookie` under [crawl.sources.nmpa] in the config, and crawl again soon: the cookie is short-lived.".into())
     }
 }
 

@@ -188,9 +188,8 @@ pub mod e2e {
     /// fields that vary between runs (ids hash the port; times) cleared,
     /// for snapshots.
     pub fn portable(notices: &[Notice], sites: &[&Site]) -> Vec<Notice> {
-        let fix = |s: &str| {
-            sites.iter().fold(s.to_string(), |acc, site| acc.replace(&site.server.base(), "http://fixture"))
-        };
+        let fix =
+            |s: &str| sites.iter().fold(s.to_string(), |acc, site| acc.replace(&site.server.base(), "http://fixture"));
         notices
             .iter()
             .cloned()

@@ -274,6 +274,7 @@ function renderHistogram(s, counts) {
   });
   $("histogram").replaceChildren(...bars);
   $("histogram").classList.toggle("many", many);
+  $("histogram-hint").hidden = months.length === 0;
   const undated = $("undated");
   undated.hidden = !counts.undated;
   undated.textContent = counts.undated ? `日期不详 undated: ${counts.undated}` : "";
