@@ -28,7 +28,9 @@ const PATIENCE: Duration = Duration::from_secs(20);
 
 fn chromium_path() -> PathBuf {
     if let Some(p) = std::env::var_os("NOTICES_CHROMIUM") {
-        return PathBuf::from(p);
+        let p = PathBuf::from(p);
+        assert!(p.is_file(), "NOTICES_CHROMIUM={} is not a file", p.display());
+        return p;
     }
     for name in ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"] {
         for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
@@ -122,7 +124,9 @@ impl Browser {
         std::thread::spawn(move || {
             let mut s = String::new();
             let _ = err.read_to_string(&mut s);
-            sink.lock().unwrap().push_str(&s);
+            if let Ok(mut log) = sink.lock() {
+                log.push_str(&s);
+            }
         });
         let mut b = Browser {
             child,
@@ -152,7 +156,7 @@ impl Browser {
         let mut bytes = serde_json::to_vec(&msg).unwrap();
         bytes.push(0);
         if let Err(e) = self.to_browser.write_all(&bytes).and_then(|()| self.to_browser.flush()) {
-            panic!("Chromium is gone ({e}): {}", self.stderr.lock().unwrap());
+            self.died(&format!("{method}: {e}"));
         }
         let deadline = Instant::now() + PATIENCE;
         loop {
@@ -166,11 +170,20 @@ impl Browser {
                 }
                 Ok(_event) => {} // events are not needed: the test polls the page
                 Err(RecvTimeoutError::Timeout) => panic!("{method}: no answer from Chromium in {PATIENCE:?}"),
-                Err(RecvTimeoutError::Disconnected) => {
-                    panic!("Chromium exited: {}", self.stderr.lock().unwrap())
-                }
+                Err(RecvTimeoutError::Disconnected) => self.died(method),
             }
         }
+    }
+
+    /// Fails the test with what Chromium said on its way out.
+    fn died(&mut self, during: &str) -> ! {
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while self.child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::thread::sleep(Duration::from_millis(200)); // the stderr thread's last read
+        let said = self.stderr.lock().map(|s| s.clone()).unwrap_or_default();
+        panic!("Chromium exited during {during} (is it installed? run .ci/install-browser):\n{said}");
     }
 
     fn browser_call(&mut self, method: &str, params: Value) -> Value {
@@ -369,6 +382,14 @@ fn search_page_in_headless_chromium() {
     assert_eq!(cjk, json!(true), "a CJK font is available to the page");
     let shot = b.screenshot("search-page.png");
     assert!(std::fs::metadata(&shot).unwrap().len() > 10_000);
+
+    // The full text opens in place, fetched from /api/notices/{id}.
+    b.click("#hits .hit:first-child details.full summary");
+    b.wait_for(
+        "the full text",
+        "(document.querySelector('#hits .hit:first-child .full .body') || {}).textContent?.includes('未按照与原研药品质量和疗效一致原则审批')",
+    );
+    b.click("#hits .hit:first-child details.full summary");
 
     // Tick the CDE facet: the list, the total and the histogram change.
     b.click("#sources input[value='CDE']");

@@ -199,3 +199,23 @@ fn from_digest_fetches_linked_pages_and_merges_them_into_the_items() {
     }
     assert!(all.iter().any(|n| n.title == "关于第一项工作的通知"), "the digest's title stays");
 }
+
+#[test]
+fn max_pages_stops_early_and_the_next_crawl_picks_up_the_rest() {
+    let (s, urls) = site(6, Duration::ZERO);
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(tmp.path());
+    let data = tmp.path().join("data");
+    let out = run(crawl_cmd(&data, &cfg, &urls).args(["--max-pages", "4"]));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("stopped at --max-pages"), "{stdout}");
+    let first: Vec<String> = s.requests().into_iter().map(|r| r.path).filter(|p| p.starts_with("/notice/")).collect();
+    assert_eq!(first.len(), 4);
+    s.clear_log();
+    let out = run(&mut crawl_cmd(&data, &cfg, &urls));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("resumed") && stdout.contains("2 new"), "{stdout}");
+    let second: Vec<String> = s.requests().into_iter().map(|r| r.path).filter(|p| p.starts_with("/notice/")).collect();
+    assert_eq!(second.len(), 2);
+    assert!(second.iter().all(|p| !first.contains(p)), "nothing fetched twice: {first:?} then {second:?}");
+}

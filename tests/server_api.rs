@@ -136,6 +136,7 @@ fn notices_stats_health_and_page() {
     assert_eq!(by_source["ECA"], 1);
     assert_eq!((stats["earliest"].as_str(), stats["latest"].as_str()), (Some("2020-03-02"), Some("2020-05-18")));
     assert_eq!(stats["last_commit"]["by"], "test");
+    assert_eq!(stats["last_crawl"], "2020-05-15T08:30:00Z", "the newest fetched_at");
 
     let health = server.get_ok("/healthz");
     assert_eq!(health, serde_json::json!({"status": "ok", "notices": 8}));
@@ -157,6 +158,7 @@ fn notices_stats_health_and_page() {
 fn a_commit_while_the_server_runs_shows_up_without_restart() {
     let (dir, server) = start();
     assert_eq!(server.get_ok("/api/search?q=zebrafish")["total"], 0);
+    assert_eq!(server.get_ok("/api/stats")["last_crawl"], "2020-05-15T08:30:00Z");
     // Another process's commit, as a crawl would make it.
     let index = NoticeIndex::open_or_create(&dir.path().join("index")).unwrap();
     let mut writer = index.writer(1).unwrap();
@@ -164,6 +166,7 @@ fn a_commit_while_the_server_runs_shows_up_without_restart() {
     new.id = Notice::id_for_url("https://www.fda.gov/zebrafish");
     new.title = "Zebrafish models in nonclinical safety studies".into();
     new.source = Source::Fda;
+    new.fetched_at = Some(chrono::Utc::now());
     writer.upsert(&new).unwrap();
     writer.commit("crawl").unwrap();
     let committed = Instant::now();
@@ -175,7 +178,9 @@ fn a_commit_while_the_server_runs_shows_up_without_restart() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(seen < Duration::from_millis(1500), "took {seen:?}");
-    assert_eq!(server.get_ok("/api/stats")["last_commit"]["by"], "crawl");
+    let stats = server.get_ok("/api/stats");
+    assert_eq!(stats["last_commit"]["by"], "crawl");
+    assert!(stats["last_crawl"].as_str().unwrap() > "2020-05-15T08:30:00Z", "{stats}");
     assert_eq!(server.get_ok("/healthz")["notices"], 9);
 }
 
@@ -272,14 +277,16 @@ fn bad_input_gets_a_json_400_or_404_never_a_500() {
 }
 
 #[test]
-fn sigterm_stops_the_server_gracefully() {
-    let (_dir, server) = start();
-    assert_eq!(server.get_ok("/healthz")["status"], "ok");
-    let addr = server.addr.clone();
-    let (status, log) = server.terminate();
-    assert!(status.success(), "{status:?}: {log}");
-    assert!(log.contains("server stopped"), "{log}");
-    assert!(std::net::TcpStream::connect(&addr).is_err(), "still listening after exit");
+fn sigterm_and_ctrl_c_stop_the_server_gracefully() {
+    for signal in ["TERM", "INT"] {
+        let (_dir, server) = start();
+        assert_eq!(server.get_ok("/healthz")["status"], "ok");
+        let addr = server.addr.clone();
+        let (status, log) = server.stop(signal);
+        assert!(status.success(), "SIG{signal}: {status:?}: {log}");
+        assert!(log.contains("server stopped"), "SIG{signal}: {log}");
+        assert!(std::net::TcpStream::connect(&addr).is_err(), "still listening after SIG{signal}");
+    }
 }
 
 #[test]

@@ -7,8 +7,10 @@ use serde::Deserialize;
 
 use crate::sources::SourceSettings;
 
-/// Where the crawler says who it is, unless configured otherwise.
-pub const DEFAULT_CONTACT_URL: &str = "https://github.com/notices-search/notices";
+/// Where the crawler says who it is, unless configured otherwise. A
+/// placeholder (reserved domain): deployments set `contact_url` to a page
+/// where a webmaster can reach the operator.
+pub const DEFAULT_CONTACT_URL: &str = "https://notices.example.org/crawler";
 
 /// Crawler settings. Every field has a default fit for real government
 /// sites; tests lower the delay and the timeouts.
@@ -45,8 +47,10 @@ pub struct CrawlConfig {
     pub backoff_max_ms: u64,
     /// How long a fetched robots.txt is trusted, in seconds.
     pub robots_ttl_secs: u64,
-    /// How long a fetched detail page is left alone before it is checked
-    /// again (listings are fetched every run), in seconds.
+    /// First revisit interval of a detail page, in seconds; it then doubles
+    /// while the page stays the same and halves when it changes (between 6 h
+    /// and 30 days, see [`crate::revisit`]). 0: every run. Listings are
+    /// fetched every run regardless.
     pub recheck_secs: u64,
     /// Notices written to the index between two commits.
     pub commit_every: usize,
@@ -80,7 +84,7 @@ impl Default for CrawlConfig {
             backoff_base_ms: 1000,
             backoff_max_ms: 120_000,
             robots_ttl_secs: 24 * 3600,
-            recheck_secs: 7 * 24 * 3600,
+            recheck_secs: 24 * 3600,
             commit_every: 50,
             max_pages: None,
             fetch_attachments: false,

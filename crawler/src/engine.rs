@@ -19,6 +19,8 @@ use tokio::task::JoinSet;
 use crate::config::CrawlConfig;
 use crate::error::Result;
 use crate::fetch::{AllowedHosts, Conditional, Fetch, Fetcher, Outcome};
+use crate::history::History;
+use crate::revisit::Policy;
 use crate::sources::{PageKind, Source};
 use crate::state::{Batch, CrawlState, QueueItem, UrlRecord, now_ms};
 
@@ -75,9 +77,6 @@ pub struct Progress {
     pub url: String,
 }
 
-/// Runs in a row a detail must answer 404/410 before its notice is marked withdrawn.
-pub const WITHDRAWN_AFTER: u32 = 3;
-
 type ProgressFn = Box<dyn Fn(&Progress) + Send + Sync>;
 
 /// A crawl over some sources into one index and one state file.
@@ -88,6 +87,8 @@ pub struct Engine {
     state: CrawlState,
     seeds: Vec<Notice>,
     progress: Option<ProgressFn>,
+    /// Versions of changed notices, in the state file (opened by `run`).
+    history: Option<History>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -108,7 +109,7 @@ impl Engine {
     /// A crawl of `sources`. The caller holds the [`crate::lock::CrawlLock`]
     /// of the data directory.
     pub fn new(cfg: CrawlConfig, sources: Vec<Box<dyn Source>>, index: NoticeIndex, state: CrawlState) -> Engine {
-        Engine { cfg, sources, index, state, seeds: Vec::new(), progress: None }
+        Engine { cfg, sources, index, state, seeds: Vec::new(), progress: None, history: None }
     }
 
     /// Notices to index before crawling (a digest's items), unless the
@@ -147,6 +148,7 @@ impl Engine {
         let started = Instant::now();
         let fetcher = Arc::new(Fetcher::new(&self.cfg, self.allowed_hosts())?);
         let mut writer = self.index.writer(1)?;
+        self.history = Some(History::open(self.state.path())?);
         let run = self.state.begin_run()?;
         let mut summary = Summary { resumed: run.resumed, ..Summary::default() };
         if run.resumed {
@@ -298,6 +300,13 @@ impl Engine {
         Ok(())
     }
 
+    /// The revisit policy, its first interval `recheck_secs`.
+    fn policy(&self) -> Policy {
+        let d = Policy::default();
+        let initial = chrono::Duration::seconds(self.cfg.recheck_secs.min(i64::MAX as u64 / 1000) as i64);
+        Policy { initial, min: d.min.min(initial), max: d.max.max(initial), ..d }
+    }
+
     /// Indexes a notice if new or changed; counts it.
     fn index_notice(&self, mut notice: Notice, writer: &mut NoticeWriter, summary: &mut Summary) -> Result<()> {
         let old = self.index.get(&notice.id)?;
@@ -306,6 +315,11 @@ impl Engine {
         let back = old.as_ref().is_some_and(|o| o.withdrawn && !notice.withdrawn);
         if self.index.carry_over(&mut notice)? || back {
             writer.upsert(&notice)?;
+            // Recorded before the commit: if the crawl dies in between, the
+            // page is fetched again and the same version is not stored twice.
+            if let Some(history) = &self.history {
+                history.record(&notice, chrono::Utc::now())?;
+            }
             if old.is_some() {
                 summary.changed += 1;
             } else {
@@ -318,7 +332,7 @@ impl Engine {
     }
 
     /// Marks the notice of a detail that answered 404/410 on
-    /// [`WITHDRAWN_AFTER`] runs in a row as withdrawn (kept, flagged).
+    /// several runs in a row ([`Policy::gone_after`]) as withdrawn (kept, flagged).
     fn withdraw(&self, url: &str, writer: &mut NoticeWriter) -> Result<()> {
         if let Some(mut notice) = self.index.get(&Notice::id_for_url(url))?
             && !notice.withdrawn
@@ -344,11 +358,17 @@ impl Engine {
     ) -> Result<()> {
         let Done { item, key, mut record, fetch } = done;
         let now = now_ms();
+        // The interval this URL was last given, to grow or shrink it.
+        let last_interval = match (record.failures, record.last_fetched, record.next_due) {
+            (0, Some(at), Some(due)) if due > at => Some(chrono::Duration::milliseconds(due - at)),
+            _ => None,
+        };
         summary.requests += fetch.requests as u64;
         summary.bytes += fetch.bytes;
         record.last_fetched = Some(now);
         let source = self.sources.iter().find(|s| s.id().label() == item.source);
         let mut error: Option<String> = None;
+        let mut changed = false;
         let mut enqueue = |children: Vec<QueueItem>, batch: &mut Batch| {
             for child in children {
                 if seen.insert(child.key()) {
@@ -398,6 +418,7 @@ impl Engine {
                                 let hash = text_hash(&page.text);
                                 if record.content_hash.as_deref() != Some(hash.as_str()) {
                                     record.last_changed = Some(now);
+                                    changed = true;
                                 }
                                 record.content_hash = Some(hash);
                                 record.children = serde_json::to_string(&children).ok();
@@ -440,6 +461,7 @@ impl Engine {
                                     summary.unchanged += 1;
                                 } else {
                                     record.last_changed = Some(now);
+                                    changed = true;
                                     self.index_notice(notice, writer, summary)?;
                                 }
                                 record.content_hash = Some(hash);
@@ -460,6 +482,7 @@ impl Engine {
                             );
                             if record.content_hash.as_deref() != Some(fingerprint.as_str()) {
                                 record.last_changed = Some(now);
+                                changed = true;
                             }
                             record.content_hash = Some(fingerprint);
                             record.etag = etag;
@@ -498,7 +521,7 @@ impl Engine {
                     tracing::debug!(url = %key, "permanent failure");
                 }
                 let gone = matches!(status, Some(404 | 410));
-                if gone && item.kind == PageKind::Detail && record.failures + 1 >= WITHDRAWN_AFTER {
+                if gone && item.kind == PageKind::Detail && self.policy().is_withdrawn(record.failures + 1) {
                     self.withdraw(item.url.as_str(), writer)?;
                 }
             }
@@ -516,7 +539,15 @@ impl Engine {
             None => {
                 record.failures = 0;
                 record.last_error = None;
-                record.next_due = Some(if item.kind == PageKind::Listing { now } else { now + recheck_ms });
+                record.next_due = Some(match item.kind {
+                    PageKind::Listing => now,
+                    _ if recheck_ms == 0 => now,
+                    _ => {
+                        let at = chrono::DateTime::from_timestamp_millis(now).unwrap_or_else(chrono::Utc::now);
+                        let (due, _) = self.policy().next_due(at, last_interval, changed);
+                        due.timestamp_millis()
+                    }
+                });
             }
         }
         batch.records.push(record);

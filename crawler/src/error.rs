@@ -28,7 +28,9 @@ pub enum Error {
     #[error(transparent)]
     Index(#[from] index::Error),
     /// Another crawl holds the lock of this data directory.
-    #[error("another crawl is already running on the data directory {dir} (its lock file {lock} is held); wait for it to finish")]
+    #[error(
+        "another crawl is already running on the data directory {dir} (its lock file {lock} is held); wait for it to finish"
+    )]
     Busy {
         /// The data directory.
         dir: PathBuf,

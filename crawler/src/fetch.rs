@@ -369,8 +369,18 @@ impl Fetcher {
                 return Step::Done(failed(status, format!("{reason} (gave up after {n} attempts)"), false));
             }
             let wait = match retry_after {
-                // The server's word, within reason.
-                Some(wait) => wait.min(self.backoff_max),
+                // A wait longer than we would ever back off is honoured by
+                // not asking again in this run, rather than by stalling it.
+                Some(wait) if wait > self.backoff_max => {
+                    self.politeness.defer(&host, self.backoff_max);
+                    let secs = wait.as_secs();
+                    return Step::Done(failed(
+                        status,
+                        format!("{reason}, Retry-After {secs} s: not asked again this run"),
+                        false,
+                    ));
+                }
+                Some(wait) => wait,
                 None => self.backoff(attempt),
             };
             tracing::info!(%url, attempt, wait_ms = wait.as_millis() as u64, reason = %reason, "retrying");

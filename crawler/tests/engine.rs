@@ -123,6 +123,8 @@ async fn robots_disallowed_paths_are_never_requested() {
     assert!(s.requests()[0].path == "/robots.txt", "robots.txt comes first");
     let ua = s.requests()[0].header("user-agent").unwrap().to_string();
     assert!(ua.starts_with("notices/") && ua.contains("+http"), "{ua}");
+    let accept = s.requests()[1].header("accept-encoding").unwrap_or_default().to_string();
+    assert!(accept.contains("gzip") && accept.contains("br"), "compressed bodies accepted: {accept}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -189,6 +191,14 @@ async fn retry_after_is_honoured_and_500_then_200_succeeds() {
     assert!(a[1].at - a[0].at >= Duration::from_millis(990), "Retry-After: 1 not honoured: {:?}", a[1].at - a[0].at);
     let b = s.requests_to("/b");
     assert_eq!(b.iter().map(|r| r.status).collect::<Vec<_>>(), vec![500, 200]);
+
+    // A Retry-After beyond the backoff cap: the URL waits for the next run.
+    s.html("/list", &listing_html(&["/c"], None));
+    s.html("/c", &detail_html("丙", "正文丙"));
+    s.fault("/c", Fault::StatusWith(503, vec![("Retry-After".into(), "3600".into())]));
+    let (summary, _) = crawl(dir.path(), fast(), site(&[s.url("/list")])).await;
+    assert_eq!(s.requests_to("/c").len(), 1, "not asked again this run");
+    assert!(summary.errors[0].reason.contains("Retry-After 3600"), "{:?}", summary.errors);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -264,7 +274,10 @@ async fn recrawl_is_conditional_and_reindexes_only_what_changed() {
     s.html("/list", &listing_html(&refs[..3], Some("/list2")));
     s.html("/list2", &listing_html(&refs[3..], None));
     for p in &paths[..5] {
-        s.html(p, &detail_html(&format!("公告{p}"), &format!("正文{p}，内容。").repeat(50)));
+        s.html(
+            p,
+            &detail_html(&format!("公告{p}"), &format!("正文{p}，国家药品监督管理局发布的公告内容。").repeat(300)),
+        );
     }
     // One page sends no validators: the text hash decides for it.
     s.route("/n5", Response::html(&detail_html("公告/n5", "无校验头的页面。")).no_validators());
@@ -272,6 +285,7 @@ async fn recrawl_is_conditional_and_reindexes_only_what_changed() {
     let (first, _) = crawl(dir.path(), fast(), site(&[s.url("/list")])).await;
     assert_eq!((first.new, first.changed), (6, 0));
     let first_bytes = s.bytes_sent();
+    let page_kb = s.requests_to("/n0")[0].bytes_sent / 1024;
 
     s.clear_log();
     let (second, index) = crawl(dir.path(), fast(), site(&[s.url("/list")])).await;
@@ -285,8 +299,9 @@ async fn recrawl_is_conditional_and_reindexes_only_what_changed() {
     assert_eq!(s.requests_to("/n5")[0].status, 200);
     assert_eq!(index.len().unwrap(), 6);
     println!(
-        "re-crawl of an unchanged site: {second_bytes} bytes vs {first_bytes} on the first crawl ({:.1}%)",
-        100.0 * second_bytes as f64 / first_bytes as f64
+        "re-crawl of an unchanged site: {second_bytes} bytes vs {first_bytes} on the first crawl ({:.1}%; detail pages ~{} KB)",
+        100.0 * second_bytes as f64 / first_bytes as f64,
+        page_kb
     );
     assert!(second_bytes * 4 < first_bytes);
 
@@ -296,6 +311,9 @@ async fn recrawl_is_conditional_and_reindexes_only_what_changed() {
     assert_eq!((third.new, third.changed, third.unchanged), (0, 1, 1), "{third:?}");
     let id = Notice::id_for_url(&s.url("/n1"));
     assert!(index.get(&id).unwrap().unwrap().body.contains("修订后的正文"));
+    let versions = crawler::history::History::open(&dir.path().join("crawl.sqlite")).unwrap().versions(&id).unwrap();
+    assert_eq!(versions.len(), 2, "both versions kept for `notices show --history`");
+    assert!(versions[1].body.contains("修订后的正文"));
     assert_eq!(index.len().unwrap(), 6);
 }
 
@@ -352,6 +370,14 @@ async fn a_finished_detail_is_not_fetched_again_until_due_or_its_marker_changes(
     assert_eq!(s.requests_to("/x").len(), 1, "a new change marker brings the detail back");
     assert!(s.requests_to("/y").is_empty());
     assert_eq!(third.skipped, 1);
+    // The revisit interval starts at recheck_secs and doubles while the page stays the same.
+    let state = CrawlState::open(&dir.path().join("crawl.sqlite")).unwrap();
+    let interval = |p: &str| {
+        let r = state.get(&s.url(p)).unwrap().unwrap();
+        (r.next_due.unwrap() - r.last_fetched.unwrap()) / 1000
+    };
+    assert_eq!(interval("/y"), 3600, "fetched once");
+    assert_eq!(interval("/x"), 7200, "fetched twice, unchanged");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -487,4 +513,50 @@ async fn attachments_are_looked_at_with_head_and_recorded_not_indexed() {
     let offsite = state.get("http://127.0.0.9:9/b.docx").unwrap().expect("an offsite attachment is still recorded");
     assert_eq!(offsite.status, None, "and never requested");
     assert_eq!(state.count(PageKind::Attachment).unwrap(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirects_are_followed_a_few_hops_and_each_hop_is_checked() {
+    let s = FixtureServer::start();
+    s.route("/robots.txt", Response::text("User-agent: *\nDisallow: /secret\n"));
+    s.html("/list", &listing_html(&["/old", "/hop0", "/to-secret"], None));
+    s.route("/old", Response::redirect(301, "/new"));
+    s.html("/new", &detail_html("搬家的通知", "正文"));
+    for i in 0..7 {
+        s.route(&format!("/hop{i}"), Response::redirect(302, &format!("/hop{}", i + 1)));
+    }
+    s.route("/to-secret", Response::redirect(302, "/secret/page"));
+    s.html("/secret/page", &detail_html("秘密", "正文"));
+    let dir = tempfile::tempdir().unwrap();
+    let (summary, index) = crawl(dir.path(), fast(), site(&[s.url("/list")])).await;
+    assert_eq!(index.len().unwrap(), 1);
+    assert!(index.get(&Notice::id_for_url(&s.url("/old"))).unwrap().is_some(), "known by the URL asked for");
+    assert_eq!(s.requests_to("/hop5").len(), 1);
+    assert!(s.requests_to("/hop6").is_empty(), "no more than 5 redirects followed");
+    assert!(s.requests_to("/secret/page").is_empty(), "a redirect into a disallowed path is not followed");
+    assert_eq!(summary.disallowed, 1);
+    assert!(summary.errors.iter().any(|e| e.url == s.url("/hop0") && e.reason.contains("more than 5 redirects")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_crawl_resumes_its_queue_without_fetching_anything_twice() {
+    let s = FixtureServer::start();
+    s.html("/list", &listing_html(&["/a", "/b", "/c"], Some("/list2")));
+    s.html("/list2", &listing_html(&["/d", "/e"], None));
+    for p in ["/a", "/b", "/c", "/d", "/e"] {
+        s.html(p, &detail_html(&format!("通知{p}"), "正文"));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (first, _) = crawl(dir.path(), CrawlConfig { max_pages: Some(3), ..fast() }, site(&[s.url("/list")])).await;
+    assert!(first.stopped_early && !first.resumed);
+    let (second, index) = crawl(dir.path(), fast(), site(&[s.url("/list")])).await;
+    assert!(second.resumed && !second.stopped_early);
+    assert_eq!(index.len().unwrap(), 5);
+    for p in ["/list", "/list2", "/a", "/b", "/c", "/d", "/e"] {
+        assert_eq!(s.requests_to(p).len(), 1, "{p} fetched once over both runs");
+    }
+    // The run is finished: the next one starts afresh from the listings.
+    let (third, _) = crawl(dir.path(), fast(), site(&[s.url("/list")])).await;
+    assert!(!third.resumed);
+    assert_eq!(s.requests_to("/list").len(), 2);
 }

@@ -11,7 +11,7 @@
 # built if missing), BIN, BEFORE, QUERY, NO_BUILD=1.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-OUT=${OUT:-/tmp/notices-bench}
+OUT=${OUT:-${TMPDIR:-/tmp}/notices-benchmarks}
 DATA=${INDEX_DIR:-$OUT/n100000-t2}
 BIN=${BIN:-target/release/notices}
 QUERY=${QUERY:-一致性评价}

@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${N:-100000}
 THREADS=${THREADS:-1 2}
-OUT=${OUT:-/tmp/notices-bench}
+OUT=${OUT:-${TMPDIR:-/tmp}/notices-benchmarks}
 BIN=${BIN:-target/release/notices}
 [ -n "${NO_BUILD:-}" ] || cargo build --release -p notices --quiet
 mkdir -p "$OUT"

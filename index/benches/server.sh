@@ -9,7 +9,7 @@
 # Env: INDEX_DIR, BIN, PORT (17878), CONNS (16), DURATION (20s), NO_BUILD=1.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-OUT=${OUT:-/tmp/notices-bench}
+OUT=${OUT:-${TMPDIR:-/tmp}/notices-benchmarks}
 DATA=${INDEX_DIR:-$OUT/n100000-t2}
 BIN=${BIN:-target/release/notices}
 PORT=${PORT:-17878}

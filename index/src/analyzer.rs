@@ -32,6 +32,7 @@
 //! assert_eq!(words, ["covid-19", "trial"]);
 //! ```
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use rust_stemmers::{Algorithm, Stemmer};
@@ -94,7 +95,13 @@ struct Buffers {
     tokens: Vec<Token>,
     len: usize,
     seg: Scratch,
+    /// Stems of words seen before: English is Zipfian, and the Snowball
+    /// stemmer was most of the time spent on English text (profiled).
+    stems: HashMap<Box<str>, Box<str>>,
 }
+
+/// Entries kept in a tokenizer's stem cache before it starts over.
+const STEM_CACHE: usize = 50_000;
 
 impl BilingualTokenizer {
     /// A tokenizer for index or query time.
@@ -146,9 +153,9 @@ pub fn register(manager: &tantivy::tokenizer::TokenizerManager) {
 }
 
 fn run(text: &str, mode: Mode, buf: &mut Buffers) {
-    let Buffers { norm, map, tokens, len, seg } = buf;
+    let Buffers { norm, map, tokens, len, seg, stems } = buf;
     normalize(text, norm, map);
-    let mut emitter = Emitter { text, map, tokens, used: 0 };
+    let mut emitter = Emitter { text, map, tokens, used: 0, stems };
     let norm = if map.is_empty() { text } else { norm.as_str() };
     segment(norm, mode, &mut emitter, seg);
     *len = emitter.used;
@@ -160,7 +167,10 @@ fn normalize(text: &str, norm: &mut String, map: &mut Vec<u32>) {
     norm.clear();
     map.clear();
     let needs = |c: char| !(c.is_ascii() || is_han(c)) && is_nfkc_quick(std::iter::once(c)) != IsNormalized::Yes;
-    let Some(first) = text.char_indices().find(|&(_, c)| needs(c) || canonical_combining_class(c) != 0) else {
+    // ASCII and Han characters are NFKC-stable starters: skip the lookups.
+    let plain = |c: char| c.is_ascii() || is_han(c);
+    let Some(first) = text.char_indices().find(|&(_, c)| !plain(c) && (needs(c) || canonical_combining_class(c) != 0))
+    else {
         return;
     };
     norm.reserve(text.len());
@@ -171,7 +181,7 @@ fn normalize(text: &str, norm: &mut String, map: &mut Vec<u32>) {
         // A cluster is a starter and the combining marks after it.
         let mut end = start + c.len_utf8();
         while let Some(&(i, next)) = rest.peek() {
-            if canonical_combining_class(next) == 0 {
+            if plain(next) || canonical_combining_class(next) == 0 {
                 break;
             }
             end = i + next.len_utf8();
@@ -193,6 +203,7 @@ struct Emitter<'t, 'b> {
     map: &'b [u32],
     tokens: &'b mut Vec<Token>,
     used: usize,
+    stems: &'b mut HashMap<Box<str>, Box<str>>,
 }
 
 impl Emitter<'_, '_> {
@@ -237,13 +248,31 @@ impl Emitter<'_, '_> {
         } else {
             lower.extend(word.chars().flat_map(char::to_lowercase));
         }
-        if stem && lower.chars().all(char::is_alphabetic) {
-            // `stem` borrows `lower` and allocates only when it changes the word.
-            let stemmed = STEMMER.stem(lower);
-            self.push(&stemmed, from, to, position);
+        let alphabetic = if lower.is_ascii() {
+            lower.bytes().all(|b| b.is_ascii_alphabetic())
         } else {
-            self.push(lower, from, to, position);
+            lower.chars().all(char::is_alphabetic)
+        };
+        if stem && alphabetic {
+            // Stems come from the cache (copied into `lower`, no allocation);
+            // a miss stems and remembers the word.
+            match self.stems.get(lower.as_str()) {
+                Some(stemmed) => {
+                    lower.clear();
+                    lower.push_str(stemmed);
+                }
+                None => {
+                    let stemmed: Box<str> = STEMMER.stem(lower).into();
+                    if self.stems.len() >= STEM_CACHE {
+                        self.stems.clear();
+                    }
+                    self.stems.insert(lower.as_str().into(), stemmed.clone());
+                    lower.clear();
+                    lower.push_str(&stemmed);
+                }
+            }
         }
+        self.push(lower, from, to, position);
     }
 }
 

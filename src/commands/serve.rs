@@ -52,8 +52,14 @@ pub fn run(ctx: &Ctx, args: ServeArgs) -> Result<ExitCode> {
     }
     let notices = index.len()?;
 
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
+    // Searches are CPU-bound and run on the blocking pool: more threads than
+    // a few per core only add memory and switching, so excess searches queue.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads((cores * 2).clamp(4, 32))
+        .build()
+        .context("cannot start the runtime")?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::from_std(listener)?;
         // Tests and scripts read the URL from this line (the port may be 0 → chosen).

@@ -4,11 +4,14 @@
 //! one parameter is to blame): 400 for bad input, 404 for unknown paths and
 //! ids, never a 500 for anything the client sent.
 
+use std::sync::{Arc, Mutex};
+
 use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use index::search::{MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS, check_range};
 use index::{DateEnd, SearchRequest, Sort, Source, parse_date};
 use serde::Serialize;
@@ -123,10 +126,43 @@ pub async fn notice(
     }
 }
 
-/// `GET /api/stats`: counts by source, date range, last commit.
+/// The answer of `/api/stats`: the index statistics of `notices stats
+/// --json` plus the last crawl time.
+#[derive(Debug, Serialize)]
+struct StatsReply {
+    #[serde(flatten)]
+    stats: index::Stats,
+    /// When the crawler last fetched a page: the newest `fetched_at` of any
+    /// notice (null when nothing was crawled, e.g. the sample digest only).
+    last_crawl: Option<DateTime<Utc>>,
+}
+
+/// The last crawl time, and the commit it was computed at.
+pub(crate) type LastCrawl = Arc<Mutex<Option<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)>>>;
+
+/// `GET /api/stats`: counts by source, date range, last commit, last crawl.
 pub async fn stats(State(app): State<AppState>) -> Result<Response, ApiError> {
     let index = app.index.clone();
-    Ok(Json(blocking(move || index.stats()).await?).into_response())
+    let cache = app.last_crawl.clone();
+    let reply = blocking(move || {
+        let stats = index.stats()?;
+        let commit = stats.last_commit.as_ref().map(|c| c.committed_at);
+        // Finding it reads every notice, so it is done once per commit.
+        let cached = cache.lock().ok().and_then(|c| *c).filter(|(at, _)| *at == commit);
+        let last_crawl = match cached {
+            Some((_, last)) => last,
+            None => {
+                let last = index.all()?.iter().filter_map(|n| n.fetched_at).max();
+                if let Ok(mut c) = cache.lock() {
+                    *c = Some((commit, last));
+                }
+                last
+            }
+        };
+        Ok(StatsReply { stats, last_crawl })
+    })
+    .await?;
+    Ok(Json(reply).into_response())
 }
 
 /// `GET /healthz`.

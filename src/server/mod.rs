@@ -47,6 +47,8 @@ impl Default for Limits {
 pub(crate) struct AppState {
     /// The index; clones share one reader.
     pub(crate) index: NoticeIndex,
+    /// Cache of the last crawl time shown by `/api/stats`.
+    pub(crate) last_crawl: api::LastCrawl,
 }
 
 /// The application with default limits.
@@ -64,13 +66,18 @@ pub fn router_with(index: NoticeIndex, limits: Limits) -> Router {
         .route("/api/stats", get(api::stats))
         .route("/healthz", get(api::healthz))
         .fallback(api::not_found)
-        .with_state(AppState { index });
+        .with_state(AppState { index, last_crawl: Default::default() });
     with_limits(routes, limits)
 }
 
 /// Wraps `routes` in the limits and the JSON error mapping. Separate from
 /// [`router_with`] so the limits can be tested on a deliberately slow route.
 fn with_limits(routes: Router, limits: Limits) -> Router {
+    with_permits(routes, limits, Arc::new(tokio::sync::Semaphore::new(limits.max_concurrent)))
+}
+
+/// [`with_limits`] with the semaphore given (tests hold its permits).
+fn with_permits(routes: Router, limits: Limits, permits: Arc<tokio::sync::Semaphore>) -> Router {
     routes
         .layer(
             ServiceBuilder::new()
@@ -82,10 +89,7 @@ fn with_limits(routes: Router, limits: Limits) -> Router {
                 // separately), taken inside the timed future so that waiting for
                 // a turn counts against the timeout. tower's ConcurrencyLimit
                 // waits in `poll_ready`, which the timeout does not cover.
-                .layer(axum::middleware::from_fn_with_state(
-                    Arc::new(tokio::sync::Semaphore::new(limits.max_concurrent)),
-                    limit_concurrency,
-                ))
+                .layer(axum::middleware::from_fn_with_state(permits, limit_concurrency))
                 .layer(tower_http::limit::RequestBodyLimitLayer::new(limits.max_body)),
         )
         // Outermost, so it also sees the responses axum and the layers make
@@ -247,14 +251,42 @@ pub(crate) mod tests {
     }
 
     #[tokio::test]
-    async fn requests_over_the_concurrency_limit_wait_their_turn() {
-        // One at a time, 300 ms each: the second finishes after ~600 ms, so
-        // with a 450 ms timeout exactly one of two parallel requests succeeds.
-        let app = slow_app(Limits { max_concurrent: 1, timeout: Duration::from_millis(450), ..Limits::default() });
-        let (a, b) = tokio::join!(call(&app, "GET", "/slow"), call(&app, "GET", "/slow"));
-        let mut statuses = [a.0, b.0];
-        statuses.sort();
-        assert_eq!(statuses, [StatusCode::OK, StatusCode::SERVICE_UNAVAILABLE]);
+    async fn no_more_than_the_limit_run_at_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let now = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let (n, m) = (now.clone(), most.clone());
+        let routes = Router::new().route(
+            "/count",
+            get(move || async move {
+                let running = n.fetch_add(1, Ordering::SeqCst) + 1;
+                m.fetch_max(running, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                n.fetch_sub(1, Ordering::SeqCst);
+                "done"
+            }),
+        );
+        let app =
+            with_limits(routes, Limits { max_concurrent: 2, timeout: Duration::from_secs(30), ..Limits::default() });
+        let calls = (0..6).map(|_| call(&app, "GET", "/count"));
+        let statuses: Vec<StatusCode> = futures::future::join_all(calls).await.into_iter().map(|(s, _)| s).collect();
+        assert_eq!(statuses, [StatusCode::OK; 6], "all are served, in turn");
+        assert_eq!(most.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn waiting_for_a_turn_counts_against_the_timeout() {
+        let permits = Arc::new(tokio::sync::Semaphore::new(1));
+        let routes = Router::new().route("/quick", get(|| async { "done" }));
+        let limits = Limits { max_concurrent: 1, timeout: Duration::from_millis(100), ..Limits::default() };
+        let app = with_permits(routes, limits, permits.clone());
+        // Every permit taken (as by slow searches): the request waits, then gives up.
+        let held = permits.clone().acquire_owned().await.unwrap();
+        let waited = tokio::time::timeout(Duration::from_secs(5), call(&app, "GET", "/quick")).await;
+        let (status, body) = waited.expect("the timeout covers the wait");
+        assert_eq!((status, body["error"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("timeout")));
+        drop(held);
+        assert_eq!(call(&app, "GET", "/quick").await.0, StatusCode::OK);
     }
 
     #[tokio::test]

@@ -189,10 +189,10 @@ impl Server {
         r.json()
     }
 
-    /// Sends SIGTERM and waits for the exit.
-    pub fn terminate(mut self) -> (ExitStatus, String) {
+    /// Sends `signal` (`TERM`, `INT`) and waits for the exit.
+    pub fn stop(mut self, signal: &str) -> (ExitStatus, String) {
         let mut child = self.child.take().unwrap();
-        let ok = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+        let ok = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
         assert!(ok.success());
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
@@ -203,7 +203,7 @@ impl Server {
             }
             if Instant::now() > deadline {
                 let _ = child.kill();
-                panic!("the server ignored SIGTERM");
+                panic!("the server ignored SIG{signal}");
             }
             std::thread::sleep(Duration::from_millis(50));
         }
