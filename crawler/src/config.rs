@@ -49,9 +49,17 @@ pub struct CrawlConfig {
     pub robots_ttl_secs: u64,
     /// First revisit interval of a detail page, in seconds; it then doubles
     /// while the page stays the same and halves when it changes (between 6 h
-    /// and 30 days, see [`crate::revisit`]). 0: every run. Listings are
+    /// and 30 days by default, see `revisit_min_secs`, `revisit_max_secs` and
+    /// [`crate::revisit`]). 0: every run. Listings are
     /// fetched every run regardless.
     pub recheck_secs: u64,
+    /// Shortest revisit interval of a detail page that keeps changing, in seconds.
+    pub revisit_min_secs: u64,
+    /// Longest revisit interval of a detail page that never changes, in seconds.
+    pub revisit_max_secs: u64,
+    /// Runs in a row a detail page must answer 404/410 before its notice is
+    /// marked withdrawn (kept and flagged, hidden from searches by default).
+    pub gone_after: u32,
     /// Notices written to the index between two commits.
     pub commit_every: usize,
     /// Stop after this many fetched pages (none: no limit).
@@ -85,6 +93,9 @@ impl Default for CrawlConfig {
             backoff_max_ms: 120_000,
             robots_ttl_secs: 24 * 3600,
             recheck_secs: 24 * 3600,
+            revisit_min_secs: 6 * 3600,
+            revisit_max_secs: 30 * 86_400,
+            gone_after: 3,
             commit_every: 50,
             max_pages: None,
             fetch_attachments: false,
@@ -119,6 +130,21 @@ impl CrawlConfig {
         }
     }
 
+    /// The revisit policy: first interval `recheck_secs`, bounds
+    /// `revisit_min_secs`..`revisit_max_secs` (widened to include it), withdrawn
+    /// after `gone_after` gone answers (at least 1).
+    pub fn policy(&self) -> crate::revisit::Policy {
+        let secs = |s: u64| chrono::Duration::seconds(s.min(i64::MAX as u64 / 1000) as i64);
+        let initial = secs(self.recheck_secs);
+        let (min, max) = (secs(self.revisit_min_secs), secs(self.revisit_max_secs));
+        crate::revisit::Policy {
+            initial,
+            min: min.min(initial),
+            max: max.max(initial).max(min),
+            gone_after: self.gone_after.max(1),
+        }
+    }
+
     /// The politeness delay of a host.
     pub fn delay_for(&self, host: &str) -> Duration {
         Duration::from_millis(*self.host_delay_ms.get(host).unwrap_or(&self.delay_ms))
@@ -142,5 +168,21 @@ mod tests {
         assert_eq!(c.delay_for("a.cn"), Duration::ZERO);
         assert_eq!(c.user_agent(), "x/1");
         assert_eq!(c.retries, 3, "unset fields keep their defaults");
+    }
+
+    #[test]
+    fn the_revisit_policy_comes_from_the_config() {
+        let d = CrawlConfig::default().policy();
+        assert_eq!(d, crate::revisit::Policy::default());
+        let c: CrawlConfig = serde_json::from_str(
+            r#"{"recheck_secs": 10, "revisit_min_secs": 5, "revisit_max_secs": 40, "gone_after": 2}"#,
+        )
+        .unwrap();
+        let p = c.policy();
+        assert_eq!((p.initial.num_seconds(), p.min.num_seconds(), p.max.num_seconds()), (10, 5, 40));
+        assert!(p.is_withdrawn(2) && !p.is_withdrawn(1));
+        let zero = CrawlConfig { gone_after: 0, revisit_max_secs: 0, ..CrawlConfig::default() }.policy();
+        assert_eq!(zero.gone_after, 1, "a page is never withdrawn before it answered gone once");
+        assert!(zero.max >= zero.initial);
     }
 }

@@ -8,8 +8,8 @@
 //! the last commit, which the next run (resuming the unfinished run's
 //! queue) fetches again; it never records a notice the index lacks.
 
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use index::{Notice, NoticeIndex, NoticeWriter};
@@ -31,6 +31,31 @@ pub struct UrlError {
     pub url: String,
     /// Why.
     pub reason: String,
+    /// Whether the site blocked the crawl (an anti-bot challenge, a 403, an
+    /// apology redirect) rather than the page failing.
+    pub blocked: bool,
+}
+
+/// What a crawl did for one source (keyed by its label in [`Summary::sources`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SourceSummary {
+    /// Notices added to the index.
+    pub new: u64,
+    /// Notices whose content changed and were re-indexed.
+    pub changed: u64,
+    /// Notices fetched and found unchanged (not re-indexed).
+    pub unchanged: u64,
+    /// Pages that answered 304 Not Modified.
+    pub not_modified: u64,
+    /// Notices marked withdrawn this run (their page gone several runs in a row).
+    pub withdrawn: u64,
+    /// URLs that failed (timeouts, 404s, 5xx, parse errors, robots).
+    pub failed: u64,
+    /// URLs the site blocked (challenges, 403 walls).
+    pub blocked: u64,
+    /// What the user can do about a block ([`Source::unblock_hint`]), when blocked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
 }
 
 /// What a crawl did.
@@ -56,10 +81,18 @@ pub struct Summary {
     pub unchanged: u64,
     /// URLs refused by robots.txt (never requested).
     pub disallowed: u64,
+    /// Notices marked withdrawn this run.
+    pub withdrawn: u64,
     /// URLs that ended in an error, with the reason.
     pub errors: Vec<UrlError>,
-    /// Whether the crawl stopped at `max_pages` with work left (the next run resumes it).
+    /// The same figures by source label (`NMPA`, `FDA`, `other/host`; `digest`
+    /// for a digest's items), every crawled source present.
+    pub sources: BTreeMap<String, SourceSummary>,
+    /// Whether the crawl stopped at `max_pages` with work left, or was
+    /// interrupted (the next run resumes it).
     pub stopped_early: bool,
+    /// Whether it was asked to stop ([`Engine::stop_on`]) before its end.
+    pub interrupted: bool,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -89,6 +122,11 @@ pub struct Engine {
     progress: Option<ProgressFn>,
     /// Versions of changed notices, in the state file (opened by `run`).
     history: Option<History>,
+    /// Notices counted this run: a notice is new, changed or unchanged once
+    /// per run, however many pages touch it (FDA: the feed, then the page).
+    counted: Mutex<HashSet<String>>,
+    /// Set to true to stop the crawl at the next commit boundary.
+    stop: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -109,13 +147,32 @@ impl Engine {
     /// A crawl of `sources`. The caller holds the [`crate::lock::CrawlLock`]
     /// of the data directory.
     pub fn new(cfg: CrawlConfig, sources: Vec<Box<dyn Source>>, index: NoticeIndex, state: CrawlState) -> Engine {
-        Engine { cfg, sources, index, state, seeds: Vec::new(), progress: None, history: None }
+        Engine {
+            cfg,
+            sources,
+            index,
+            state,
+            seeds: Vec::new(),
+            progress: None,
+            history: None,
+            counted: Mutex::new(HashSet::new()),
+            stop: None,
+        }
     }
 
     /// Notices to index before crawling (a digest's items), unless the
     /// index already has them (a previous crawl may have enriched them).
     pub fn with_seed_notices(mut self, seeds: Vec<Notice>) -> Engine {
         self.seeds = seeds;
+        self
+    }
+
+    /// Stops the crawl when `stop` turns true (SIGTERM in `notices crawl
+    /// --watch`, a server shutting down): no new request is started, those
+    /// in flight are dropped, what was handled is committed, and the run is
+    /// left unfinished so that the next one resumes its queue.
+    pub fn stop_on(mut self, stop: tokio::sync::watch::Receiver<bool>) -> Engine {
+        self.stop = Some(stop);
         self
     }
 
@@ -151,6 +208,9 @@ impl Engine {
         self.history = Some(History::open(self.state.path())?);
         let run = self.state.begin_run()?;
         let mut summary = Summary { resumed: run.resumed, ..Summary::default() };
+        for s in &self.sources {
+            summary.sources.entry(s.id().label()).or_default();
+        }
         if run.resumed {
             tracing::info!(run = run.id, "resuming an interrupted crawl");
         }
@@ -162,7 +222,9 @@ impl Engine {
             if self.index.get(&seed.id)?.is_none() {
                 self.index.carry_over(&mut seed)?;
                 writer.upsert(&seed)?;
+                self.first_count(&seed.id);
                 summary.new += 1;
+                summary.sources.entry("digest".into()).or_default().new += 1;
             }
         }
         if writer.pending() > 0 {
@@ -194,9 +256,15 @@ impl Engine {
         let mut started_fetches = 0usize;
         let mut done_count = 0u64;
         let recheck_ms = (self.cfg.recheck_secs as i64).saturating_mul(1000);
+        let mut stop = self.stop.take();
+        let mut interrupted = stop.as_ref().is_some_and(|s| *s.borrow());
+        let mut deaf = false;
         loop {
             // Start what the per-host limits allow.
             for host in frontier.hosts() {
+                if interrupted {
+                    break;
+                }
                 while in_flight.get(&host).copied().unwrap_or(0) < per_host {
                     if self.cfg.max_pages.is_some_and(|m| started_fetches >= m) {
                         break;
@@ -240,9 +308,28 @@ impl Engine {
                     });
                 }
             }
-            let Some(joined) = tasks.join_next().await else { break };
+            let joined = match stop.as_mut() {
+                Some(rx) if !interrupted && !deaf => tokio::select! {
+                    joined = tasks.join_next() => joined,
+                    asked = rx.wait_for(|stop| *stop) => {
+                        if asked.is_ok() {
+                            tracing::info!("crawl asked to stop: committing what is done");
+                            interrupted = true;
+                            tasks.abort_all();
+                        } else {
+                            // Nobody can ask any more: crawl on to the end.
+                            deaf = true;
+                        }
+                        continue;
+                    }
+                },
+                _ => tasks.join_next().await,
+            };
+            let Some(joined) = joined else { break };
             let done = match joined {
                 Ok(done) => done,
+                // Dropped by a stop: its URL stays queued for the next run.
+                Err(e) if e.is_cancelled() => continue,
                 // A fetch task never panics by design; if one did, the rest goes on.
                 Err(e) => {
                     tracing::error!(error = %e, "fetch task failed");
@@ -271,7 +358,8 @@ impl Engine {
                 self.flush(run.id, &mut writer, &mut batch)?;
             }
         }
-        summary.stopped_early = frontier.len() > 0;
+        summary.interrupted = interrupted;
+        summary.stopped_early = frontier.len() > 0 || interrupted;
         self.flush(run.id, &mut writer, &mut batch)?;
         if !summary.stopped_early {
             self.state.finish_run(run.id)?;
@@ -283,6 +371,7 @@ impl Engine {
             not_modified = summary.not_modified,
             new = summary.new,
             changed = summary.changed,
+            withdrawn = summary.withdrawn,
             errors = summary.errors.len(),
             ms = summary.elapsed.as_millis() as u64,
             "crawl finished"
@@ -300,45 +389,70 @@ impl Engine {
         Ok(())
     }
 
-    /// The revisit policy, its first interval `recheck_secs`.
+    /// The revisit policy of the configuration.
     fn policy(&self) -> Policy {
-        let d = Policy::default();
-        let initial = chrono::Duration::seconds(self.cfg.recheck_secs.min(i64::MAX as u64 / 1000) as i64);
-        Policy { initial, min: d.min.min(initial), max: d.max.max(initial), ..d }
+        self.cfg.policy()
     }
 
-    /// Indexes a notice if new or changed; counts it.
-    fn index_notice(&self, mut notice: Notice, writer: &mut NoticeWriter, summary: &mut Summary) -> Result<()> {
+    /// Whether `id` is counted for the first time this run (and marks it counted).
+    fn first_count(&self, id: &str) -> bool {
+        // Never poisoned: nothing panics while holding it.
+        self.counted.lock().map(|mut c| c.insert(id.to_string())).unwrap_or(true)
+    }
+
+    /// Indexes a notice if new or changed; counts it once per run, for `label`'s source too.
+    fn index_notice(
+        &self,
+        label: &str,
+        mut notice: Notice,
+        writer: &mut NoticeWriter,
+        summary: &mut Summary,
+    ) -> Result<()> {
         let old = self.index.get(&notice.id)?;
         // A notice marked withdrawn whose page is back is re-indexed even
         // though its content is the same.
         let back = old.as_ref().is_some_and(|o| o.withdrawn && !notice.withdrawn);
+        let first = self.first_count(&notice.id);
+        let per = summary.sources.entry(label.to_string()).or_default();
         if self.index.carry_over(&mut notice)? || back {
             writer.upsert(&notice)?;
             // Recorded before the commit: if the crawl dies in between, the
             // page is fetched again and the same version is not stored twice.
+            // A second change in one run (FDA's feed row, then its page) is one
+            // version: what the run ended with.
             if let Some(history) = &self.history {
-                history.record(&notice, chrono::Utc::now())?;
+                if first {
+                    history.record(&notice, chrono::Utc::now())?;
+                } else {
+                    history.replace_latest(&notice, chrono::Utc::now())?;
+                }
             }
-            if old.is_some() {
+            if !first {
+                // Already counted this run.
+            } else if old.is_some() {
                 summary.changed += 1;
+                per.changed += 1;
             } else {
                 summary.new += 1;
+                per.new += 1;
             }
-        } else {
+        } else if first {
             summary.unchanged += 1;
+            per.unchanged += 1;
         }
         Ok(())
     }
 
     /// Marks the notice of a detail that answered 404/410 on
     /// several runs in a row ([`Policy::gone_after`]) as withdrawn (kept, flagged).
-    fn withdraw(&self, url: &str, writer: &mut NoticeWriter) -> Result<()> {
+    fn withdraw(&self, label: &str, url: &str, writer: &mut NoticeWriter, summary: &mut Summary) -> Result<()> {
         if let Some(mut notice) = self.index.get(&Notice::id_for_url(url))?
             && !notice.withdrawn
         {
             notice.withdrawn = true;
             writer.upsert(&notice)?;
+            summary.withdrawn += 1;
+            summary.sources.entry(label.to_string()).or_default().withdrawn += 1;
             tracing::info!(%url, id = %notice.id, "notice withdrawn: its page is gone");
         }
         Ok(())
@@ -368,6 +482,9 @@ impl Engine {
         record.last_fetched = Some(now);
         let source = self.sources.iter().find(|s| s.id().label() == item.source);
         let mut error: Option<String> = None;
+        // Whether the answer says the page is gone (404/410, not a wall's 404).
+        let mut gone = false;
+        let mut blocked = false;
         let mut changed = false;
         let mut enqueue = |children: Vec<QueueItem>, batch: &mut Batch| {
             for child in children {
@@ -389,9 +506,22 @@ impl Engine {
                         self.cfg.max_body_bytes
                     ));
                 } else if source.is_some_and(|s| s.is_challenge(&page)) {
-                    error = Some(format!("challenged: HTTP {} anti-bot page, not parsed", page.status));
+                    blocked = true;
+                    error = Some(if page.final_url != page.url {
+                        format!(
+                            "challenged: redirected to {} (HTTP {}), an anti-bot page, not parsed",
+                            page.final_url, page.status
+                        )
+                    } else {
+                        format!("challenged: HTTP {} anti-bot page, not parsed", page.status)
+                    });
                 } else if !(200..300).contains(&page.status) {
-                    error = Some(format!("HTTP {}", page.status));
+                    gone = matches!(page.status, 404 | 410);
+                    error = Some(if gone {
+                        format!("HTTP {} (gone, at {})", page.status, page.final_url)
+                    } else {
+                        format!("HTTP {}", page.status)
+                    });
                 } else if let Some(source) = source {
                     match item.kind {
                         PageKind::Listing => match source.parse_listing(&page) {
@@ -409,7 +539,7 @@ impl Engine {
                                         // (and maybe enriched by its detail page) only the
                                         // detail page replaces it.
                                         Ok(()) if self.index.get(&n.id)?.is_some() => {}
-                                        Ok(()) => self.index_notice(n, writer, summary)?,
+                                        Ok(()) => self.index_notice(&item.source, n, writer, summary)?,
                                         Err(e) => {
                                             tracing::warn!(url = %key, error = %e, "listing gave an invalid notice")
                                         }
@@ -458,11 +588,14 @@ impl Engine {
                                     && record.content_hash.as_deref() == Some(hash.as_str())
                                     && self.index.get(&notice.id)?.is_some()
                                 {
-                                    summary.unchanged += 1;
+                                    if self.first_count(&notice.id) {
+                                        summary.unchanged += 1;
+                                        summary.sources.entry(item.source.clone()).or_default().unchanged += 1;
+                                    }
                                 } else {
                                     record.last_changed = Some(now);
                                     changed = true;
-                                    self.index_notice(notice, writer, summary)?;
+                                    self.index_notice(&item.source, notice, writer, summary)?;
                                 }
                                 record.content_hash = Some(hash);
                                 record.etag = etag;
@@ -496,6 +629,7 @@ impl Engine {
             Outcome::NotModified => {
                 record.status = Some(304);
                 summary.not_modified += 1;
+                summary.sources.entry(item.source.clone()).or_default().not_modified += 1;
                 record.marker = item.changed.clone().or(record.marker.take());
                 if item.kind == PageKind::Listing {
                     // What it led to last time is still what it leads to.
@@ -509,7 +643,8 @@ impl Engine {
                 record.status = None;
                 record.last_error = Some(format!("robots: {reason}"));
                 record.next_due = Some(now + recheck_ms.max(3_600_000));
-                summary.errors.push(UrlError { url: key.clone(), reason: format!("robots: {reason}") });
+                summary.errors.push(UrlError { url: key.clone(), reason: format!("robots: {reason}"), blocked: false });
+                summary.sources.entry(item.source.clone()).or_default().failed += 1;
                 batch.records.push(record);
                 batch.done.push(key);
                 return Ok(());
@@ -520,20 +655,36 @@ impl Engine {
                 if permanent {
                     tracing::debug!(url = %key, "permanent failure");
                 }
-                let gone = matches!(status, Some(404 | 410));
-                if gone && item.kind == PageKind::Detail && self.policy().is_withdrawn(record.failures + 1) {
-                    self.withdraw(item.url.as_str(), writer)?;
-                }
+                gone = matches!(status, Some(404 | 410));
             }
+        }
+        // Only "gone" answers in a row withdraw a notice; a timeout or a wall
+        // in between neither counts nor breaks the streak, a page back resets it.
+        if gone {
+            record.gone += 1;
+            if item.kind == PageKind::Detail && self.policy().is_withdrawn(record.gone) {
+                self.withdraw(&item.source, item.url.as_str(), writer, summary)?;
+            }
+        } else if error.is_none() {
+            record.gone = 0;
         }
         match error {
             Some(reason) => {
+                let per = summary.sources.entry(item.source.clone()).or_default();
+                if blocked {
+                    per.blocked += 1;
+                    if per.hint.is_none() {
+                        per.hint = source.and_then(|s| s.unblock_hint());
+                    }
+                } else {
+                    per.failed += 1;
+                }
                 record.failures += 1;
                 // Back off a failing URL: an hour, doubling, at most a week.
                 let wait = 3_600_000i64.saturating_mul(1 << record.failures.min(7)).min(7 * 86_400_000);
                 record.next_due = Some(now + wait);
                 tracing::warn!(url = %key, reason = %reason, failures = record.failures, "fetch failed");
-                summary.errors.push(UrlError { url: key.clone(), reason: reason.clone() });
+                summary.errors.push(UrlError { url: key.clone(), reason: reason.clone(), blocked });
                 record.last_error = Some(reason);
             }
             None => {

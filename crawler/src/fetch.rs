@@ -36,7 +36,8 @@ pub struct Conditional {
 /// How a fetch ended.
 #[derive(Debug)]
 pub enum Outcome {
-    /// A 2xx page, or a 403/412 one (possibly an anti-bot challenge).
+    /// A 2xx page, a 403/412 one, or a 4xx one reached through a redirect
+    /// (possibly an anti-bot challenge: the engine asks the source).
     Fetched {
         /// The page, decoded (boxed: it dwarfs the other variants).
         page: Box<Page>,
@@ -337,7 +338,11 @@ impl Fetcher {
                     let code = status.as_u16();
                     // 403 and 412 come back as pages too: they are how anti-bot
                     // walls answer, and only the source can tell one (`is_challenge`).
-                    if status.is_success() || matches!(code, 403 | 412) {
+                    // So does any 4xx at the end of a redirect: FDA's bot wall
+                    // redirects to an apology page that may itself answer 404,
+                    // which must not read as the asked page being gone.
+                    let redirected = url != &req.url && status.is_client_error() && !matches!(code, 408 | 429);
+                    if status.is_success() || matches!(code, 403 | 412) || redirected {
                         return Step::Done(self.page(req, url, raw));
                     }
                     if !(code == 408 || code == 429 || status.is_server_error()) {

@@ -89,6 +89,27 @@ impl History {
         Ok(Some(next))
     }
 
+    /// Overwrites the latest stored version of `notice` with its current
+    /// content (a second change within one crawl run is not a new version),
+    /// or records it when none is stored. Returns the version number written.
+    pub fn replace_latest(&self, notice: &Notice, at: DateTime<Utc>) -> Result<u32> {
+        let latest: Option<u32> = self
+            .conn
+            .query_row("SELECT MAX(version) FROM notice_versions WHERE notice_id = ?1", [&notice.id], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        let Some(version) = latest else {
+            return Ok(self.record(notice, at)?.unwrap_or(1));
+        };
+        self.conn
+            .execute(
+                "UPDATE notice_versions SET seen_at = ?3, content_hash = ?4, title = ?5, body = ?6
+                 WHERE notice_id = ?1 AND version = ?2",
+                params![notice.id, version, at.to_rfc3339(), notice.content_hash(), notice.title, notice.body],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(version)
+    }
+
     /// Every stored version of a notice, oldest first.
     pub fn versions(&self, id: &str) -> Result<Vec<Version>> {
         let mut stmt = self
@@ -170,5 +191,18 @@ mod tests {
         let h = History::open(&dir.path().join("crawl.sqlite")).unwrap();
         assert_eq!(h.versions("n1").unwrap().len(), 2);
         assert!(h.versions("other").unwrap().is_empty());
+    }
+
+    #[test]
+    fn replace_latest_overwrites_the_last_version_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let h = History::open(&dir.path().join("crawl.sqlite")).unwrap();
+        let t0 = Utc::now();
+        assert_eq!(h.replace_latest(&notice("甲"), t0).unwrap(), 1, "none stored: recorded");
+        assert_eq!(h.record(&notice("乙"), t0).unwrap(), Some(2));
+        assert_eq!(h.replace_latest(&notice("丙"), t0).unwrap(), 2);
+        let v = h.versions("n1").unwrap();
+        assert_eq!(v.iter().map(|v| v.body.as_str()).collect::<Vec<_>>(), ["甲", "丙"]);
+        assert_eq!(v[1].content_hash, notice("丙").content_hash());
     }
 }

@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS urls (
     marker        TEXT,
     children      TEXT,
     bytes         INTEGER,
-    content_type  TEXT
+    content_type  TEXT,
+    gone          INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS runs (
     id          INTEGER PRIMARY KEY,
@@ -96,6 +97,9 @@ pub struct UrlRecord {
     pub bytes: Option<i64>,
     /// Content-Type of the last 200.
     pub content_type: Option<String>,
+    /// "Gone" answers (404/410) in a row. Only a page that answers again
+    /// resets it: a timeout or a challenge in between says nothing either way.
+    pub gone: u32,
 }
 
 impl UrlRecord {
@@ -243,12 +247,14 @@ impl CrawlState {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
-        // Files made before the content_type column get it.
-        let has_type: bool = conn
-            .query_row("SELECT COUNT(*) FROM pragma_table_info('urls') WHERE name = 'content_type'", [], |r| r.get(0))
-            .map_err(err)?;
-        if !has_type {
-            conn.execute_batch("ALTER TABLE urls ADD COLUMN content_type TEXT").map_err(err)?;
+        // Files made before a column was added get it.
+        for (column, decl) in [("content_type", "TEXT"), ("gone", "INTEGER NOT NULL DEFAULT 0")] {
+            let has: bool = conn
+                .query_row("SELECT COUNT(*) FROM pragma_table_info('urls') WHERE name = ?1", [column], |r| r.get(0))
+                .map_err(err)?;
+            if !has {
+                conn.execute_batch(&format!("ALTER TABLE urls ADD COLUMN {column} {decl}")).map_err(err)?;
+            }
         }
         Ok(CrawlState { conn, path: path.to_path_buf() })
     }
@@ -308,7 +314,7 @@ impl CrawlState {
         self.conn
             .query_row(
                 "SELECT key, url, source, kind, first_seen, last_fetched, last_changed, status, etag, last_modified,
-                        content_hash, failures, last_error, next_due, marker, children, bytes, content_type
+                        content_hash, failures, last_error, next_due, marker, children, bytes, content_type, gone
                  FROM urls WHERE key = ?1",
                 [key],
                 |r| {
@@ -331,6 +337,7 @@ impl CrawlState {
                         children: r.get(15)?,
                         bytes: r.get(16)?,
                         content_type: r.get(17)?,
+                        gone: r.get(18)?,
                     })
                 },
             )
@@ -352,8 +359,8 @@ impl CrawlState {
                 .prepare_cached(
                     "INSERT OR REPLACE INTO urls (key, url, source, kind, first_seen, last_fetched, last_changed, status,
                         etag, last_modified, content_hash, failures, last_error, next_due, marker, children, bytes,
-                        content_type)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                        content_type, gone)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
                 )
                 .map_err(err)?;
             let mut add = tx
@@ -380,7 +387,8 @@ impl CrawlState {
                     r.marker,
                     r.children,
                     r.bytes,
-                    r.content_type
+                    r.content_type,
+                    r.gone
                 ])
                 .map_err(err)?;
             }
@@ -458,6 +466,7 @@ mod tests {
         rec.next_due = Some(now_ms() + 60_000);
         rec.bytes = Some(1234);
         rec.content_type = Some("application/pdf".into());
+        rec.gone = 2;
         let run = state.begin_run().unwrap();
         state.apply(run.id, &Batch { records: vec![rec.clone()], ..Default::default() }).unwrap();
         drop(state);
@@ -501,7 +510,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("old.sqlite");
         let old = Connection::open(&path).unwrap();
-        old.execute_batch(&SCHEMA.replace(",\n    content_type  TEXT", "")).unwrap();
+        old.execute_batch(
+            &SCHEMA.replace(",\n    content_type  TEXT,\n    gone          INTEGER NOT NULL DEFAULT 0", ""),
+        )
+        .unwrap();
         old.execute("INSERT INTO urls (key, url, source, kind, first_seen) VALUES ('k', 'u', 's', 'detail', 1)", [])
             .unwrap();
         let cols: i64 = old
@@ -511,7 +523,7 @@ mod tests {
         drop(old);
         let state = CrawlState::open(&path).unwrap();
         let rec = state.get("k").unwrap().unwrap();
-        assert_eq!((rec.first_seen, rec.content_type), (1, None));
+        assert_eq!((rec.first_seen, rec.content_type, rec.gone), (1, None, 0));
     }
 
     #[test]

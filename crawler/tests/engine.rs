@@ -560,3 +560,85 @@ async fn a_stopped_crawl_resumes_its_queue_without_fetching_anything_twice() {
     assert!(!third.resumed);
     assert_eq!(s.requests_to("/list").len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_gone_answers_in_a_row_withdraw_a_notice() {
+    let s = FixtureServer::start();
+    s.html("/list", &listing_html(&["/x"], None));
+    s.html("/x", &detail_html("将被撤回的通知", "正文"));
+    let dir = tempfile::tempdir().unwrap();
+    let id = Notice::id_for_url(&s.url("/x"));
+    let cfg = CrawlConfig { gone_after: 2, retries: 0, ..fast() };
+    crawl(dir.path(), cfg.clone(), site(&[s.url("/list")])).await;
+    let withdrawn = |index: &NoticeIndex| index.get(&id).unwrap().unwrap().withdrawn;
+    // Gone, then a server error, then a challenge: two failures in a row but one gone answer.
+    s.remove("/x");
+    let (first, index) = crawl(dir.path(), cfg.clone(), site(&[s.url("/list")])).await;
+    assert!(!withdrawn(&index));
+    assert_eq!(first.sources["other/fixture"].failed, 1);
+    s.fault("/x", Fault::Status(503));
+    let (_, index) = crawl(dir.path(), cfg.clone(), site(&[s.url("/list")])).await;
+    assert!(!withdrawn(&index), "a 503 is not a gone answer");
+    s.route("/x", Response::new(200, "text/html", "<html><script>var $_ts={};</script></html>"));
+    let (walled, index) = crawl(dir.path(), cfg.clone(), site(&[s.url("/list")])).await;
+    assert!(!withdrawn(&index), "a challenge is not a gone answer");
+    assert!(walled.errors[0].blocked);
+    assert_eq!((walled.sources["other/fixture"].blocked, walled.sources["other/fixture"].failed), (1, 0));
+    // The wall's backoff keeps the page from being asked until it is due: clear it.
+    let state_path = dir.path().join("crawl.sqlite");
+    assert!(make_due(&state_path, &s.url("/x")));
+    s.remove("/x");
+    let (second, index) = crawl(dir.path(), cfg.clone(), site(&[s.url("/list")])).await;
+    assert!(withdrawn(&index), "the second gone answer withdraws it: {:?}", second.errors);
+    assert_eq!((second.withdrawn, second.sources["other/fixture"].withdrawn), (1, 1));
+    let state = CrawlState::open(&state_path).unwrap();
+    assert_eq!(state.get(&s.url("/x")).unwrap().unwrap().gone, 2);
+}
+
+/// Makes a challenged URL due now (its backoff over), through the state API.
+fn make_due(path: &Path, key: &str) -> bool {
+    let mut state = CrawlState::open(path).unwrap();
+    let Some(mut rec) = state.get(key).unwrap() else { return false };
+    rec.next_due = Some(0);
+    state.apply(0, &crawler::state::Batch { records: vec![rec], ..Default::default() }).unwrap();
+    true
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_request_commits_what_is_done_and_the_next_run_resumes() {
+    let s = FixtureServer::start();
+    let paths: Vec<String> = (0..8).map(|i| format!("/s{i}")).collect();
+    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+    s.html("/list", &listing_html(&refs, None));
+    for p in &paths {
+        s.route(p, Response::html(&detail_html(&format!("通知{p}"), "正文")).delayed(Duration::from_millis(150)));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let index = NoticeIndex::open_or_create(&dir.path().join("index")).unwrap();
+    let state = CrawlState::open(&dir.path().join("crawl.sqlite")).unwrap();
+    let engine = Engine::new(fast(), site(&[s.url("/list")]), index.clone(), state).stop_on(rx);
+    let crawl_task = tokio::spawn(engine.run());
+    let t = Instant::now();
+    while s.requests().iter().filter(|r| r.path.starts_with("/s") && r.finished.is_some()).count() < 2 {
+        assert!(t.elapsed() < Duration::from_secs(10), "no progress");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    tx.send(true).unwrap();
+    let first =
+        tokio::time::timeout(Duration::from_secs(5), crawl_task).await.expect("stops promptly").unwrap().unwrap();
+    assert!(first.interrupted && first.stopped_early, "{first:?}");
+    assert!(first.new >= 1 && first.new < 8, "{first:?}");
+    index.reload().unwrap();
+    assert_eq!(index.len().unwrap(), first.new, "what was handled is committed");
+    let asked_before: Vec<String> = s.requests().into_iter().map(|r| r.path).collect();
+    s.clear_log();
+    let (second, index) = crawl(dir.path(), fast(), site(&[s.url("/list")])).await;
+    assert!(second.resumed && !second.stopped_early && !second.interrupted);
+    assert_eq!(index.len().unwrap(), 8);
+    assert_eq!(first.new + second.new, 8);
+    assert!(s.requests_to("/list").is_empty(), "the listing was done before the stop");
+    let done_before = first.new as usize;
+    let refetched = s.requests().iter().filter(|r| asked_before.contains(&r.path)).count();
+    assert!(refetched <= asked_before.len() - 1 - done_before, "only the dropped fetches are asked again");
+}

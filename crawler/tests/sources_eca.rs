@@ -108,7 +108,6 @@ mod end_to_end {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "needs the engine to hand non-2xx answers (412, 403, a redirect to a 404 apology page) to Source::is_challenge; today they fail as plain HTTP errors"]
     async fn a_403_list_is_reported_blocked_and_the_feed_goes_on() {
         let site = eca_site(true);
         let dir = tempfile::tempdir().unwrap();

@@ -94,6 +94,17 @@ mod end_to_end {
         assert_eq!(errors(&summary, &[&site]), vec![]);
         assert_eq!(notices.len(), 6);
         assert_eq!(site.log().len(), 7, "the feed and six pages");
+        // Each notice counted once though the feed and then its page indexed it.
+        assert_eq!((summary.new, summary.changed, summary.unchanged), (6, 0, 0));
+        assert_eq!(summary.sources["FDA"].new, 6);
+        assert_eq!(summary.sources["FDA"].changed, 0);
+        // And one version of each in the history: what the run ended with.
+        let history = crawler::history::History::open(&dir.path().join("crawl.sqlite")).unwrap();
+        for n in &notices {
+            let versions = history.versions(&n.id).unwrap();
+            assert_eq!(versions.len(), 1, "{}", n.title);
+            assert_eq!(versions[0].content_hash, n.content_hash());
+        }
         insta::assert_yaml_snapshot!(portable(&notices, &[&site]));
     }
 
@@ -119,7 +130,6 @@ mod end_to_end {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "needs the engine to hand non-2xx answers (412, 403, a redirect to a 404 apology page) to Source::is_challenge; today they fail as plain HTTP errors"]
     async fn the_apology_redirect_is_reported_blocked_not_gone() {
         let site = fda_site();
         site.server.route(
@@ -138,5 +148,12 @@ mod end_to_end {
         assert_eq!(errs.len(), 1, "{errs:?}");
         assert!(errs[0].1.contains("challenge"), "{errs:?}");
         assert!(!errs[0].1.contains("gone"), "{errs:?}");
+        assert!(summary.errors[0].blocked);
+        let fda = &summary.sources["FDA"];
+        assert_eq!((fda.blocked, fda.failed, fda.new), (1, 0, 0));
+        assert!(fda.hint.as_deref().is_some_and(|h| h.contains("user_agent")), "{fda:?}");
+        // Blocked, not gone: the state keeps no gone streak for the feed.
+        let state = crawler::state::CrawlState::open(&dir.path().join("crawl.sqlite")).unwrap();
+        assert_eq!(state.get(&site.server.url(FEED_PATH)).unwrap().unwrap().gone, 0);
     }
 }

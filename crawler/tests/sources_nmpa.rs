@@ -135,7 +135,6 @@ mod end_to_end {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "needs the engine to hand non-2xx answers (412, 403, a redirect to a 404 apology page) to Source::is_challenge; today they fail as plain HTTP errors"]
     async fn the_412_challenge_is_reported_blocked_and_the_rest_goes_on() {
         let blocked = Site::start("nmpa", 1);
         blocked.status("/xxgk/ggtg/index.html", "challenge-412.html", 412);

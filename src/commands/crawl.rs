@@ -1,5 +1,31 @@
 //! `notices crawl`: crawl the sources, a digest's links or given pages into
-//! the index, politely, resuming an interrupted crawl.
+//! the index, politely, resuming an interrupted crawl; with `--watch`, again
+//! and again on a schedule (`--every 6h` or `--recrawl "0 */6 * * *"`).
+//!
+//! # One crawl, for every caller
+//!
+//! [`crawl_once`] is the whole of one crawl: it takes the data directory's
+//! crawl lock (an `flock`, so only one writer per data directory across
+//! processes, and a lock left by a killed process is free at once), opens
+//! the index and the crawl state, crawls, commits, and releases the lock.
+//! `notices crawl`, each tick of `notices crawl --watch`, and a server's
+//! scheduled re-crawls (`serve --recrawl-every`) all call it:
+//!
+//! ```ignore
+//! let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+//! // Default arguments: every enabled source of the configuration.
+//! match crawl_once(&ctx, &CrawlArgs::default(), Some(stop_rx)).await {
+//!     Ok(summary) => tracing::info!(new = summary.new, changed = summary.changed, "re-crawl done"),
+//!     // Another process crawls this data directory now: try at the next tick.
+//!     Err(e) if is_busy(&e) => tracing::warn!("{e:#}"),
+//!     Err(e) => tracing::error!("re-crawl failed: {e:#}"),
+//! }
+//! // On shutdown: `stop_tx.send(true)` ends a crawl in progress at a commit
+//! // boundary; the next crawl resumes its queue.
+//! ```
+//!
+//! A reader (a running server) sees the new commits without a restart: the
+//! index reloads on commit.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -15,6 +41,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::Ctx;
 use crate::UsageError;
+use crate::scheduler::Schedule;
 
 /// Arguments of `notices crawl`.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -37,17 +64,97 @@ pub struct CrawlArgs {
     /// User-Agent header (default names the project and a contact URL).
     #[arg(long, value_name = "UA")]
     pub user_agent: Option<String>,
-    /// Print the summary as JSON on stdout.
+    /// Print the summary as JSON on stdout (with --watch: one line per run).
     #[arg(long)]
     pub json: bool,
+    /// Keep running: crawl now, then again on a schedule (--every, default
+    /// 6h, or --recrawl), until Ctrl-C or SIGTERM.
+    #[arg(long)]
+    pub watch: bool,
+    /// With --watch: the interval between crawls (e.g. 6h, 30m, 1d), plus a little jitter.
+    #[arg(long, value_name = "DURATION", requires = "watch", conflicts_with = "recrawl")]
+    pub every: Option<String>,
+    /// With --watch: when to crawl, as a cron expression in UTC (e.g. "0 */6 * * *").
+    #[arg(long, value_name = "CRON", requires = "watch")]
+    pub recrawl: Option<String>,
 }
 
-/// Runs a crawl and prints its summary.
+/// The interval of `--watch` without `--every` or `--recrawl`.
+pub const DEFAULT_EVERY: &str = "6h";
+
+/// Runs a crawl (or, with `--watch`, crawls on a schedule) and prints summaries.
 pub fn run(ctx: &Ctx, args: CrawlArgs) -> Result<ExitCode> {
+    // Bad arguments are reported before anything is opened or locked.
+    let schedule = schedule(&args)?;
+    plan(&config(ctx, &args), &args)?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
-    let summary = rt.block_on(crawl(ctx, &args))?;
-    print_summary(&summary, args.json)?;
+    match schedule {
+        None => {
+            let summary = rt.block_on(crawl(ctx, &args, None, true))?;
+            print_summary(&summary, args.json)?;
+        }
+        Some(schedule) => rt.block_on(watch(ctx, &args, schedule))?,
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The schedule of `--watch`, if asked for.
+fn schedule(args: &CrawlArgs) -> Result<Option<Schedule>, UsageError> {
+    if !args.watch {
+        return Ok(None);
+    }
+    match (&args.every, &args.recrawl) {
+        (_, Some(cron)) => Schedule::cron(cron).map(Some),
+        (every, None) => Schedule::every(every.as_deref().unwrap_or(DEFAULT_EVERY)).map(Some),
+    }
+}
+
+/// Whether a crawl failed because another process holds the data
+/// directory's crawl lock (try again later) rather than for a fault.
+pub fn is_busy(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| matches!(e.downcast_ref::<crawler::Error>(), Some(crawler::Error::Busy { .. })))
+}
+
+/// `--watch`: a crawl now, then one per tick of `schedule`, until Ctrl-C or
+/// SIGTERM. Each run holds the crawl lock only while it runs, so another
+/// process may crawl between runs; a run refused because one does is
+/// reported and the next tick tries again. A signal during a run stops it
+/// at a commit boundary (the next start resumes it); between runs, at once.
+async fn watch(ctx: &Ctx, args: &CrawlArgs, schedule: Schedule) -> Result<()> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let signal = tokio::spawn(async move {
+        crate::server::shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let mut stopped = stop_rx.clone();
+    let shutdown = async move {
+        let _ = stopped.wait_for(|s| *s).await;
+    };
+    let runs = std::sync::atomic::AtomicU64::new(0);
+    let tick = || async {
+        let n = runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        tracing::info!(run = n, "scheduled crawl starting");
+        match crawl_once(ctx, args, Some(stop_rx.clone())).await {
+            Ok(summary) => {
+                if let Err(e) = print_summary(&summary, args.json) {
+                    tracing::error!("cannot print the summary: {e:#}");
+                }
+            }
+            Err(e) if is_busy(&e) => {
+                eprintln!("notices: run {n} skipped: {e:#}; trying again at the next scheduled time");
+            }
+            Err(e) => eprintln!("notices: run {n} failed: {e:#}; trying again at the next scheduled time"),
+        }
+    };
+    // The first run is not handed to the scheduler's start-up run, which would
+    // drop it mid-way on a signal: the engine's own stop ends it cleanly.
+    tick().await;
+    if !*stop_rx.borrow() {
+        crate::scheduler::run(schedule, false, tick, shutdown).await;
+    }
+    signal.abort();
+    eprintln!("notices: watch stopped");
+    Ok(())
 }
 
 /// The configuration with the flags applied.
@@ -113,25 +220,48 @@ fn plan(cfg: &CrawlConfig, args: &CrawlArgs) -> Result<Plan> {
     Ok((list, seeds))
 }
 
-/// Takes the data directory's crawl lock and runs the crawl. Reusable by a
-/// scheduler (`--watch`, `serve --recrawl-every`).
-pub async fn crawl(ctx: &Ctx, args: &CrawlArgs) -> Result<Summary> {
+/// One crawl: takes the data directory's crawl lock (failing at once with
+/// [`crawler::Error::Busy`], see [`is_busy`], when another process holds
+/// it), crawls what `args` names (default: every enabled source of the
+/// configuration) and releases the lock. `stop` turning true ends it at a
+/// commit boundary. See the module documentation.
+pub async fn crawl_once(
+    ctx: &Ctx,
+    args: &CrawlArgs,
+    stop: Option<tokio::sync::watch::Receiver<bool>>,
+) -> Result<Summary> {
+    crawl(ctx, args, stop, false).await
+}
+
+async fn crawl(
+    ctx: &Ctx,
+    args: &CrawlArgs,
+    stop: Option<tokio::sync::watch::Receiver<bool>>,
+    show_progress: bool,
+) -> Result<Summary> {
     let cfg = config(ctx, args);
     let (list, seeds) = plan(&cfg, args)?;
     let lock = CrawlLock::acquire(&ctx.data.root)?;
     let index = ctx.open_index()?;
     let state_path = ctx.data.crawl_db();
     let state = CrawlState::open(&state_path)?;
-    let bar = if std::io::stderr().is_terminal() { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
+    let bar = if show_progress && std::io::stderr().is_terminal() {
+        ProgressBar::new_spinner()
+    } else {
+        ProgressBar::hidden()
+    };
     bar.set_style(
         ProgressStyle::with_template("{spinner} {pos} done, {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     let progress = bar.clone();
-    let engine = Engine::new(cfg, list, index, state).with_seed_notices(seeds).on_progress(move |p| {
+    let mut engine = Engine::new(cfg, list, index, state).with_seed_notices(seeds).on_progress(move |p| {
         progress.set_position(p.done);
         progress.set_message(format!("{} to go, {} errors — {}", p.remaining, p.errors, p.url));
     });
+    if let Some(stop) = stop {
+        engine = engine.stop_on(stop);
+    }
     let summary = engine.run().await;
     bar.finish_and_clear();
     drop(lock);
@@ -139,9 +269,14 @@ pub async fn crawl(ctx: &Ctx, args: &CrawlArgs) -> Result<Summary> {
 }
 
 fn print_summary(s: &Summary, json: bool) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
     if json {
-        let errors: Vec<serde_json::Value> =
-            s.errors.iter().map(|e| serde_json::json!({"url": e.url, "reason": e.reason})).collect();
+        let errors: Vec<serde_json::Value> = s
+            .errors
+            .iter()
+            .map(|e| serde_json::json!({"url": e.url, "reason": e.reason, "blocked": e.blocked}))
+            .collect();
         let v = serde_json::json!({
             "resumed": s.resumed,
             "pages": s.pages,
@@ -152,18 +287,24 @@ fn print_summary(s: &Summary, json: bool) -> Result<()> {
             "new": s.new,
             "changed": s.changed,
             "unchanged": s.unchanged,
+            "withdrawn": s.withdrawn,
             "disallowed": s.disallowed,
             "errors": errors,
+            "sources": s.sources,
             "stopped_early": s.stopped_early,
+            "interrupted": s.interrupted,
             "seconds": s.elapsed.as_secs_f64(),
         });
-        println!("{v}");
+        // One line per run, so that `--watch --json` is JSON Lines.
+        writeln!(out, "{v}")?;
+        out.flush()?;
         return Ok(());
     }
     if s.resumed {
-        println!("resumed an interrupted crawl");
+        writeln!(out, "resumed an interrupted crawl")?;
     }
-    println!(
+    writeln!(
+        out,
         "crawled {} pages ({} not modified, {} not due) with {} requests, {} KiB in {:.1} s",
         s.pages,
         s.not_modified,
@@ -171,21 +312,45 @@ fn print_summary(s: &Summary, json: bool) -> Result<()> {
         s.requests,
         s.bytes / 1024,
         s.elapsed.as_secs_f64()
-    );
-    println!("notices: {} new, {} changed, {} unchanged", s.new, s.changed, s.unchanged);
+    )?;
+    write!(out, "notices: {} new, {} changed, {} unchanged", s.new, s.changed, s.unchanged)?;
+    if s.withdrawn > 0 {
+        write!(out, ", {} withdrawn", s.withdrawn)?;
+    }
+    writeln!(out)?;
+    let width = s.sources.keys().map(|k| k.chars().count()).max().unwrap_or(0).max(6);
+    writeln!(
+        out,
+        "  {:<width$}  {:>5} {:>7} {:>9} {:>6} {:>7}",
+        "source", "new", "changed", "unchanged", "failed", "blocked"
+    )?;
+    for (label, p) in &s.sources {
+        writeln!(
+            out,
+            "  {label:<width$}  {:>5} {:>7} {:>9} {:>6} {:>7}",
+            p.new, p.changed, p.unchanged, p.failed, p.blocked
+        )?;
+    }
+    for (label, p) in s.sources.iter().filter(|(_, p)| p.blocked > 0) {
+        let hint = p.hint.as_deref().unwrap_or("the site refused the crawl; try again later");
+        writeln!(out, "{label} is blocking the crawl ({} URLs): {hint}", p.blocked)?;
+    }
     if s.errors.is_empty() {
-        println!("errors: none");
+        writeln!(out, "errors: none")?;
     } else {
-        println!("errors: {} (the crawl went on)", s.errors.len());
+        writeln!(out, "errors: {} (the crawl went on)", s.errors.len())?;
         for e in s.errors.iter().take(20) {
-            println!("  {}  {}", e.url, e.reason);
+            writeln!(out, "  {}  {}", e.url, e.reason)?;
         }
         if s.errors.len() > 20 {
-            println!("  ... and {} more", s.errors.len() - 20);
+            writeln!(out, "  ... and {} more", s.errors.len() - 20)?;
         }
     }
-    if s.stopped_early {
-        println!("stopped at --max-pages; the next crawl resumes where this one stopped");
+    if s.interrupted {
+        writeln!(out, "interrupted; the next crawl resumes where this one stopped")?;
+    } else if s.stopped_early {
+        writeln!(out, "stopped at --max-pages; the next crawl resumes where this one stopped")?;
     }
+    out.flush()?;
     Ok(())
 }
