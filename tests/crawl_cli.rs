@@ -186,7 +186,8 @@ fn from_digest_fetches_linked_pages_and_merges_them_into_the_items() {
     let mut cmd = crawl_cmd(&data, &cfg, &[]);
     let out = run(cmd.arg("--from-digest").arg(&file));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("notices: 2 new, 2 changed"), "items indexed, then enriched by their pages: {stdout}");
+    // Items indexed, then enriched by their pages: each counted once, as new.
+    assert!(stdout.contains("notices: 2 new, 0 changed"), "{stdout}");
     assert_eq!(s.requests_to("/d/1.html").len(), 1);
     assert_eq!(s.requests_to("/d/2.html").len(), 1);
     let index = NoticeIndex::open_or_create(&data.join("index")).unwrap();
@@ -218,4 +219,46 @@ fn max_pages_stops_early_and_the_next_crawl_picks_up_the_rest() {
     let second: Vec<String> = s.requests().into_iter().map(|r| r.path).filter(|p| p.starts_with("/notice/")).collect();
     assert_eq!(second.len(), 2);
     assert!(second.iter().all(|p| !first.contains(p)), "nothing fetched twice: {first:?} then {second:?}");
+}
+
+#[test]
+fn a_blocked_source_is_reported_with_what_to_do_and_the_rest_goes_on() {
+    let (s, urls) = site(1, Duration::ZERO);
+    let challenge =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/crawler/tests/fixtures/nmpa/challenge-412.html")).unwrap();
+    s.route("/xxgk/ggtg/index.html", Response::new(412, "text/html; charset=utf-8", challenge));
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("config.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[crawl]\nrecheck_secs = 0\nbackoff_base_ms = 20\n\n[crawl.sources.nmpa]\nstart_urls = [\"{}\"]\n",
+            s.url("/xxgk/ggtg/index.html")
+        ),
+    )
+    .unwrap();
+    let out = run(crawl_cmd(&tmp.path().join("text"), &cfg, &urls).args(["--source", "nmpa"]));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let row = |label: &str| {
+        stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
+    };
+    // source, new, changed, unchanged, failed, blocked
+    assert_eq!(row("NMPA").as_deref(), Some("0 0 0 0 1"), "{stdout}");
+    assert_eq!(row("other/web").as_deref(), Some("1 0 0 0 0"), "{stdout}");
+    let hint = stdout.lines().find(|l| l.starts_with("NMPA is blocking the crawl")).unwrap_or_default();
+    assert!(hint.contains("`cookie` under [crawl.sources.nmpa]"), "{stdout}");
+    assert_eq!(s.requests_to("/xxgk/ggtg/index.html").len(), 1, "a challenge is not retried");
+
+    let out = run(crawl_cmd(&tmp.path().join("json"), &cfg, &urls).args(["--source", "nmpa", "--json"]));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let nmpa = &v["sources"]["NMPA"];
+    assert_eq!((nmpa["blocked"].as_u64(), nmpa["failed"].as_u64(), nmpa["new"].as_u64()), (Some(1), Some(0), Some(0)));
+    assert!(nmpa["hint"].as_str().unwrap().contains("[crawl.sources.nmpa]"));
+    assert_eq!(v["sources"]["other/web"]["new"], 1);
+    assert_eq!(v["new"], 1, "nothing indexed from the challenge page");
+    assert_eq!(v["errors"][0]["blocked"], true);
+    assert!(v["errors"][0]["reason"].as_str().unwrap().starts_with("challenged"), "{v}");
 }

@@ -14,7 +14,7 @@ pub const ID: &str = "id";
 pub const URL: &str = "url";
 /// Source facet: `/CNIPA`, `/other\/host` ...
 pub const SOURCE: &str = "source";
-/// Title, analysed.
+/// Title, analysed (its text is read from [`NOTICE_JSON`]).
 pub const TITLE: &str = "title";
 /// Body text, analysed.
 pub const BODY: &str = "body";
@@ -89,7 +89,8 @@ impl Fields {
 /// Builds the schema.
 pub fn build() -> Schema {
     let mut b = Schema::builder();
-    let analysed = TextOptions::default().set_stored().set_indexing_options(
+    // Title and body are not stored twice: the notice JSON holds them.
+    let analysed = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer(ANALYZER)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),

@@ -506,17 +506,22 @@ impl NoticeIndex {
         body_snippets.set_max_num_chars(SNIPPET_CHARS);
         // Titles are short: highlight them whole, from the query's title terms.
         let mut title_terms = std::collections::HashSet::new();
+        let mut body_terms: Vec<String> = Vec::new();
         positive.query_terms(&mut |term, _| {
-            if term.field() == self.fields.title
-                && let Some(text) = term.value().as_str()
-            {
-                title_terms.insert(text.to_string());
+            if let Some(text) = term.value().as_str() {
+                if term.field() == self.fields.title {
+                    title_terms.insert(text.to_string());
+                } else if term.field() == self.fields.body {
+                    body_terms.push(text.to_string());
+                }
             }
         });
         let mut hits = Vec::with_capacity(page.len());
         for (score, addr) in page {
             let notice = self.decode(&searcher.doc(addr)?)?;
-            let body = body_snippets.snippet(&notice.body);
+            // Analysing a whole 20 KB body per hit would cost more than the
+            // search itself: analyse only a window around the first match.
+            let body = body_snippets.snippet(snippet_window(&notice.body, &body_terms));
             let (snippet, highlights) = if body.fragment().is_empty() {
                 (lead(&notice.body, SNIPPET_CHARS), Vec::new())
             } else {
@@ -571,6 +576,35 @@ fn facets(by_source: &tantivy::collector::FacetCounts, by_month: &tantivy::colle
             .collect()
     };
     Facets { source: collect(by_source), month: collect(by_month) }
+}
+
+/// The part of `body` worth analysing for a snippet: a window around the
+/// first place a query term appears as written (terms are lowercased and
+/// stems are prefixes of their words, so a case-insensitive search finds
+/// most), else the start of the body.
+fn snippet_window<'a>(body: &'a str, terms: &[String]) -> &'a str {
+    const BEFORE: usize = 240;
+    const AFTER: usize = 720;
+    if body.len() <= BEFORE + AFTER {
+        return body;
+    }
+    let lower;
+    let haystack = if terms.iter().any(|t| t.bytes().any(|b| b.is_ascii_alphabetic())) {
+        lower = body.to_ascii_lowercase();
+        lower.as_str()
+    } else {
+        body
+    };
+    let first = terms.iter().filter(|t| !t.is_empty()).filter_map(|t| haystack.find(t.as_str())).min().unwrap_or(0);
+    let mut start = first.saturating_sub(BEFORE);
+    while !body.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = (first + AFTER).min(body.len());
+    while !body.is_char_boundary(end) {
+        end += 1;
+    }
+    &body[start..end]
 }
 
 /// Merges overlapping or touching ranges (`一致性` + `评价` → one range).
@@ -740,6 +774,18 @@ mod tests {
         for bad in ["not-a-date", "2020-13-01", "20-01-01", "2020-02-30", "", "2020-05-13-1"] {
             assert!(matches!(parse_date(bad, DateEnd::Start), Err(Error::InvalidDate { .. })), "{bad}");
         }
+    }
+
+    #[test]
+    fn snippet_window_is_around_the_first_match() {
+        let body = format!("{}一致性评价{}", "前".repeat(1000), "后".repeat(1000));
+        let w = snippet_window(&body, &["评价".to_string()]);
+        assert!(w.contains("一致性评价") && w.len() < 1200, "{}", w.len());
+        let english = format!("{}Audit Trail{}", "x ".repeat(1000), " y".repeat(1000));
+        let w = snippet_window(&english, &["trail".into()]);
+        assert!(w.contains("Audit Trail"));
+        assert!(snippet_window(&body, &["没有".to_string()]).starts_with("前"));
+        assert_eq!(snippet_window("短", &[]), "短");
     }
 
     #[test]

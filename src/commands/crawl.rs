@@ -333,7 +333,8 @@ fn print_summary(s: &Summary, json: bool) -> Result<()> {
     }
     for (label, p) in s.sources.iter().filter(|(_, p)| p.blocked > 0) {
         let hint = p.hint.as_deref().unwrap_or("the site refused the crawl; try again later");
-        writeln!(out, "{label} is blocking the crawl ({} URLs): {hint}", p.blocked)?;
+        let urls = if p.blocked == 1 { "1 URL".to_string() } else { format!("{} URLs", p.blocked) };
+        writeln!(out, "{label} is blocking the crawl ({urls} refused): {hint}")?;
     }
     if s.errors.is_empty() {
         writeln!(out, "errors: none")?;
