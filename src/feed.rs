@@ -27,7 +27,9 @@ pub fn atom(results: &SearchResults, self_url: &str, title: &str) -> String {
         if let Some(url) = &hit.url {
             entry.links.push(Link { href: url.clone(), rel: "alternate".into(), ..Default::default() });
         }
-        entry.authors.push(Person { name: hit.agency.clone().unwrap_or_else(|| hit.source.clone()), ..Default::default() });
+        entry
+            .authors
+            .push(Person { name: hit.agency.clone().unwrap_or_else(|| hit.source.clone()), ..Default::default() });
         entry.categories.push(atom_syndication::Category { term: hit.source.clone(), ..Default::default() });
         entries.push(entry);
     }

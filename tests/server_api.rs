@@ -316,3 +316,49 @@ fn on_the_sample_index_the_nmpa_notice_comes_first() {
     assert_eq!(r["hits"][0]["title"], NMPA_62, "{r}");
     assert!(r["hits"][0]["title_html"].as_str().unwrap().contains("<b>一致性评价</b>"));
 }
+
+#[test]
+fn atom_feed_of_a_saved_search_is_valid_and_follows_new_commits() {
+    let (dir, server) = start();
+    let reply = server.get("/feed.atom?q=zebrafish");
+    assert_eq!(reply.status, 200);
+    assert!(reply.header("content-type").unwrap().starts_with("application/atom+xml"));
+    let feed: atom_syndication::Feed = reply.text().parse().expect("valid Atom");
+    assert!(feed.entries.is_empty());
+    assert!(feed.id.ends_with("/feed.atom?q=zebrafish"), "{}", feed.id);
+
+    let index = NoticeIndex::open_or_create(&dir.path().join("index")).unwrap();
+    let mut writer = index.writer(1).unwrap();
+    let mut new = fixtures()[6].clone();
+    new.id = Notice::id_for_url("https://www.fda.gov/zebrafish");
+    new.url = Some("https://www.fda.gov/zebrafish".into());
+    new.title = "Zebrafish models in nonclinical safety studies".into();
+    new.source = Source::Fda;
+    writer.upsert(&new).unwrap();
+    writer.commit("crawl").unwrap();
+    let started = Instant::now();
+    let feed: atom_syndication::Feed = loop {
+        let feed: atom_syndication::Feed = server.get("/feed.atom?q=zebrafish").text().parse().unwrap();
+        if !feed.entries.is_empty() || started.elapsed() > Duration::from_secs(5) {
+            break feed;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(feed.entries.len(), 1);
+    let entry = &feed.entries[0];
+    assert_eq!(entry.id, format!("urn:notices:{}", new.id), "stable entry id");
+    assert_eq!(entry.links[0].href, "https://www.fda.gov/zebrafish");
+    assert_eq!(entry.title.value, "Zebrafish models in nonclinical safety studies");
+
+    // Without q it follows every notice, newest first seen first; filters apply.
+    let all: atom_syndication::Feed = server.get("/feed.atom").text().parse().unwrap();
+    let visible = fixtures().iter().filter(|n| !n.withdrawn).count() + 1;
+    assert_eq!(all.entries.len(), visible);
+    assert_eq!(all.entries[0].id, format!("urn:notices:{}", new.id));
+    let fda: atom_syndication::Feed = server.get("/feed.atom?source=FDA").text().parse().unwrap();
+    assert!(fda.entries.iter().all(|e| e.categories[0].term == "FDA"));
+    // Bad parameters are JSON 400s like the API's.
+    let bad = server.get("/feed.atom?source=WHO");
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.json()["parameter"], "source");
+}

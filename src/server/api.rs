@@ -104,6 +104,53 @@ pub async fn search(State(app): State<AppState>, RawQuery(raw): RawQuery) -> Res
     Ok(Json(results).into_response())
 }
 
+/// Entries in a feed unless `limit` says otherwise.
+const FEED_LIMIT: usize = 50;
+
+/// `GET /feed.atom?q=&source=`: an Atom feed (RFC 4287) of the newest
+/// matching notices, newest first seen first, so a feed reader can follow a
+/// saved search. Without `q` it follows every notice.
+pub async fn feed(
+    State(app): State<AppState>,
+    headers: axum::http::HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let raw = raw.unwrap_or_default();
+    let mut p = parse_query_string(&raw)?;
+    let q = p.q.take().unwrap_or_default();
+    let follow_all = q.trim().is_empty();
+    // `search_request` checks every other parameter; an empty query is fine here.
+    p.q = Some(if follow_all { "*".into() } else { q.clone() });
+    let default_limit = p.limit.is_none();
+    let mut req = search_request(&p)?;
+    req.query = q.clone();
+    req.sort = Sort::Discovered;
+    if default_limit {
+        req.limit = FEED_LIMIT;
+    }
+    if follow_all {
+        req.seen_since = Some(DateTime::UNIX_EPOCH);
+    }
+    let index = app.index.clone();
+    let results = match tokio::task::spawn_blocking(move || index.search(&req)).await {
+        Ok(Ok(results)) => results,
+        Ok(Err(e)) if e.is_user_error() => return Err(ApiError::from_index("q", e)),
+        Ok(Err(e)) => return Err(e.into()),
+        Err(e) => return Err(ApiError::internal(format_args!("feed task failed: {e}"))),
+    };
+    // The feed's id is its own URL: stable for a given saved search.
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
+        .unwrap_or("localhost");
+    let self_url =
+        if raw.is_empty() { format!("http://{host}/feed.atom") } else { format!("http://{host}/feed.atom?{raw}") };
+    let title = if follow_all { "notices: new notices".to_string() } else { format!("notices: {q}") };
+    let xml = crate::feed::atom(&results, &self_url, &title);
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], xml).into_response())
+}
+
 /// `GET /api/notices/{id}`: one notice in full.
 pub async fn notice(
     State(app): State<AppState>,

@@ -65,6 +65,7 @@ pub fn router_with(index: NoticeIndex, limits: Limits) -> Router {
         .route("/api/notices/{id}", get(api::notice))
         .route("/api/stats", get(api::stats))
         .route("/healthz", get(api::healthz))
+        .route("/feed.atom", get(api::feed))
         .fallback(api::not_found)
         .with_state(AppState { index, last_crawl: Default::default() });
     with_limits(routes, limits)
