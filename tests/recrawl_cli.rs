@@ -47,15 +47,18 @@ fn nmpa_site() -> FixtureServer {
     s
 }
 
-/// Config: the NMPA source on the fixture site, details revisited every
-/// run, withdrawn after two gone answers.
+/// Config: the NMPA source on the fixture site (the other sources off: no
+/// test leaves the loopback), details revisited every run, withdrawn after
+/// two gone answers.
 fn config(dir: &Path, s: &FixtureServer) -> PathBuf {
     let path = dir.join("config.toml");
     std::fs::write(
         &path,
         format!(
             "[crawl]\ndelay_ms = 0\nretries = 0\nbackoff_base_ms = 20\nrecheck_secs = 0\ngone_after = 2\n\
-             max_crawl_delay_secs = 0\ncommit_every = 2\n\n[crawl.sources.nmpa]\nstart_urls = [\"{}\"]\n",
+             max_crawl_delay_secs = 0\ncommit_every = 2\n\n[crawl.sources.nmpa]\nstart_urls = [\"{}\"]\n\n\
+             [crawl.sources.cnipa]\nenabled = false\n[crawl.sources.cde]\nenabled = false\n\
+             [crawl.sources.fda]\nenabled = false\n[crawl.sources.eca]\nenabled = false\n",
             s.url(LIST)
         ),
     )
@@ -181,12 +184,15 @@ fn scheduled_runs_pick_up_exactly_what_changed_on_the_site() {
 
     let first = w.next_run();
     assert_eq!((n(&first, "new"), n(&first, "changed")), (3, 0), "{first}");
+    let crawled: Vec<&String> = first["sources"].as_object().unwrap().keys().collect();
+    assert_eq!(crawled, ["NMPA"], "only the fixture site is crawled");
     assert!(first["errors"].as_array().unwrap().is_empty(), "{first}");
 
     // The site changes before the next tick.
     serve(&s, LIST, fixture("/xxgk/ggtg/index.recrawl.html"));
     serve(&s, ADDED, fixture(ADDED));
-    let edited = String::from_utf8(fixture(EDITED)).unwrap().replace("<p>特此公告。</p>", "<p>本公告自发布之日起施行。</p>");
+    let edited =
+        String::from_utf8(fixture(EDITED)).unwrap().replace("<p>特此公告。</p>", "<p>本公告自发布之日起施行。</p>");
     serve(&s, EDITED, edited.into_bytes());
     s.remove(REMOVED);
 
@@ -303,11 +309,11 @@ fn a_watcher_that_finds_the_lock_taken_skips_that_run_and_crawls_at_the_next() {
     drop(held);
 }
 
-#[test]
-fn a_watcher_killed_mid_crawl_leaves_a_readable_index_and_the_next_run_completes() {
-    // A slow site of 16 pages (≈ 1.3 s a crawl), to be killed in the middle.
+/// A slow site of 16 pages (≈ 1.3 s a crawl), to be stopped in the middle,
+/// and the `--url` arguments that crawl it.
+fn slow_site() -> (FixtureServer, Vec<String>) {
     let s = FixtureServer::start();
-    let mut urls = Vec::new();
+    let mut args = Vec::new();
     for i in 0..16 {
         let path = format!("/n/{i}.html");
         let html = format!(
@@ -316,20 +322,64 @@ fn a_watcher_killed_mid_crawl_leaves_a_readable_index_and_the_next_run_completes
             i % 28 + 1
         );
         s.route(&path, Response::html(&html).delayed(Duration::from_millis(80)));
-        urls.push(s.url(&path));
+        args.push("--url".to_string());
+        args.push(s.url(&path));
     }
-    let tmp = tempfile::tempdir().unwrap();
-    let cfg = tmp.path().join("config.toml");
+    (s, args)
+}
+
+fn slow_config(dir: &Path) -> PathBuf {
+    let cfg = dir.join("config.toml");
     std::fs::write(&cfg, "[crawl]\ndelay_ms = 0\nrecheck_secs = 0\ncommit_every = 3\nbackoff_base_ms = 20\n").unwrap();
-    let data = tmp.path().join("data");
-    let url_args: Vec<String> = urls.iter().flat_map(|u| ["--url".to_string(), u.clone()]).collect();
-    let args: Vec<&str> = url_args.iter().map(String::as_str).collect();
-    let mut w = watch(&data, &cfg, &args);
+    cfg
+}
+
+/// Waits until the site has answered `n` notice pages.
+fn wait_for_pages(s: &FixtureServer, n: usize) {
     let t = Instant::now();
-    while s.requests().iter().filter(|r| r.path.starts_with("/n/") && r.finished.is_some()).count() < 7 {
+    while s.requests().iter().filter(|r| r.path.starts_with("/n/") && r.finished.is_some()).count() < n {
         assert!(t.elapsed() < Duration::from_secs(20), "the crawl made no progress");
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+#[test]
+fn sigterm_during_a_scheduled_run_stops_it_at_a_commit_and_the_next_run_resumes() {
+    let (s, url_args) = slow_site();
+    let args: Vec<&str> = url_args.iter().map(String::as_str).collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = slow_config(tmp.path());
+    let data = tmp.path().join("data");
+    let mut w = watch(&data, &cfg, &args);
+    wait_for_pages(&s, 5);
+    let t = Instant::now();
+    let lines = std::mem::replace(&mut w.lines, channel().1);
+    let (status, stderr) = w.terminate();
+    assert!(status.success(), "{status:?}: {stderr}");
+    assert!(t.elapsed() < Duration::from_secs(3), "stopped without finishing the run: {:?}", t.elapsed());
+    let line = lines.recv_timeout(Duration::from_secs(5)).expect("the interrupted run's summary");
+    let first: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!((first["interrupted"].as_bool(), first["stopped_early"].as_bool()), (Some(true), Some(true)), "{first}");
+    let done = n(&first, "new");
+    assert!((1..16).contains(&done), "{first}");
+    let out = ok(notices(&data, &cfg).args(["stats", "--json"]));
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stats["total"].as_u64(), Some(done), "what the run reported is committed");
+    let out = ok(notices(&data, &cfg).arg("crawl").arg("--json").args(&args));
+    let next: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(next["resumed"], true, "{next}");
+    assert_eq!(n(&next, "new"), 16 - done, "{next}");
+}
+
+#[test]
+fn a_watcher_killed_mid_crawl_leaves_a_readable_index_and_the_next_run_completes() {
+    let (s, url_args) = slow_site();
+    let args: Vec<&str> = url_args.iter().map(String::as_str).collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = slow_config(tmp.path());
+    let data = tmp.path().join("data");
+    let mut w = watch(&data, &cfg, &args);
+    wait_for_pages(&s, 7);
     w.child.kill().unwrap(); // SIGKILL, mid-run
     w.child.wait().unwrap();
     assert!(w.lines.try_recv().is_err(), "killed before its first run ended");

@@ -334,6 +334,8 @@ fn atom_feed_of_a_saved_search_is_valid_and_follows_new_commits() {
     new.url = Some("https://www.fda.gov/zebrafish".into());
     new.title = "Zebrafish models in nonclinical safety studies".into();
     new.source = Source::Fda;
+    // Seen after every fixture, so it heads the feed.
+    new.first_seen = Some(chrono::Utc::now() + chrono::Duration::minutes(1));
     writer.upsert(&new).unwrap();
     writer.commit("crawl").unwrap();
     let started = Instant::now();

@@ -125,6 +125,9 @@ pub struct Engine {
     /// Notices counted this run: a notice is new, changed or unchanged once
     /// per run, however many pages touch it (FDA: the feed, then the page).
     counted: Mutex<HashSet<String>>,
+    /// Notices a version of which this run stored in the history: a second
+    /// change in the same run replaces that version rather than adding one.
+    versioned: Mutex<HashSet<String>>,
     /// Set to true to stop the crawl at the next commit boundary.
     stop: Option<tokio::sync::watch::Receiver<bool>>,
 }
@@ -156,6 +159,7 @@ impl Engine {
             progress: None,
             history: None,
             counted: Mutex::new(HashSet::new()),
+            versioned: Mutex::new(HashSet::new()),
             stop: None,
         }
     }
@@ -259,6 +263,7 @@ impl Engine {
         let mut stop = self.stop.take();
         let mut interrupted = stop.as_ref().is_some_and(|s| *s.borrow());
         let mut deaf = false;
+        let mut revisited = false;
         loop {
             // Start what the per-host limits allow.
             for host in frontier.hosts() {
@@ -325,7 +330,20 @@ impl Engine {
                 },
                 _ => tasks.join_next().await,
             };
-            let Some(joined) = joined else { break };
+            let Some(joined) = joined else {
+                // The listings are done: revisit the due details none of them
+                // linked this run, once, unless the run is cut short.
+                let capped = self.cfg.max_pages.is_some_and(|m| started_fetches >= m);
+                if !revisited && !interrupted && !capped && frontier.len() == 0 {
+                    revisited = true;
+                    let n = self.enqueue_due(&mut frontier, &mut seen, &mut batch)?;
+                    if n > 0 {
+                        tracing::info!(n, "revisiting due notices that no listing links");
+                        continue;
+                    }
+                }
+                break;
+            };
             let done = match joined {
                 Ok(done) => done,
                 // Dropped by a stop: its URL stays queued for the next run.
@@ -379,6 +397,33 @@ impl Engine {
         Ok(summary)
     }
 
+    /// Queues the detail pages of this crawl's sources that are due again
+    /// (their revisit interval or failure backoff is over) and not queued
+    /// this run. Returns how many.
+    fn enqueue_due(&self, frontier: &mut Frontier, seen: &mut HashSet<String>, batch: &mut Batch) -> Result<usize> {
+        let now = now_ms();
+        let mut n = 0;
+        for source in &self.sources {
+            let label = source.id().label();
+            for (key, url) in self.state.due(&label, PageKind::Detail, now)? {
+                if seen.contains(&key) {
+                    continue;
+                }
+                let Some(req) = url::Url::parse(&url).ok().and_then(|u| source.revisit(&u)) else { continue };
+                let mut item = QueueItem::new(&label, &req, None);
+                // The marker it was last fetched with: a revisit is not a listed change.
+                item.changed = self.state.get(&key)?.and_then(|r| r.marker);
+                if item.key() != key || !seen.insert(key) {
+                    continue;
+                }
+                batch.enqueue.push(item.clone());
+                frontier.push(item);
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
     /// Index commit first, then the state rows that depend on it.
     fn flush(&mut self, run: i64, writer: &mut NoticeWriter, batch: &mut Batch) -> Result<()> {
         if writer.pending() > 0 {
@@ -421,10 +466,14 @@ impl Engine {
             // A second change in one run (FDA's feed row, then its page) is one
             // version: what the run ended with.
             if let Some(history) = &self.history {
-                if first {
-                    history.record(&notice, chrono::Utc::now())?;
-                } else {
-                    history.replace_latest(&notice, chrono::Utc::now())?;
+                let now = chrono::Utc::now();
+                let ours = self.versioned.lock().map(|v| v.contains(&notice.id)).unwrap_or(false);
+                if ours {
+                    history.replace_latest(&notice, now)?;
+                } else if history.record(&notice, now)?.is_some()
+                    && let Ok(mut v) = self.versioned.lock()
+                {
+                    v.insert(notice.id.clone());
                 }
             }
             if !first {

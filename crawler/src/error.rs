@@ -29,7 +29,7 @@ pub enum Error {
     Index(#[from] index::Error),
     /// Another crawl holds the lock of this data directory.
     #[error(
-        "another crawl is already running on the data directory {dir} (its lock file {lock} is held); wait for it to finish"
+        "another crawl is already running on the data directory {dir} (its lock file {lock} is held by a `notices crawl` or a server's scheduled re-crawl); wait for it to finish"
     )]
     Busy {
         /// The data directory.

@@ -413,6 +413,22 @@ impl CrawlState {
         tx.commit().map_err(err)
     }
 
+    /// The (key, URL) of every GET page of `kind` from `source` due again
+    /// at `now` (its `next_due` passed), oldest due first.
+    pub fn due(&self, source: &str, kind: PageKind, now: i64) -> Result<Vec<(String, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT key, url FROM urls WHERE source = ?1 AND kind = ?2 AND next_due IS NOT NULL
+                 AND next_due <= ?3 AND key NOT LIKE 'POST %' ORDER BY next_due, key",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map(params![source, kind_name(kind), now], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(self.err())?;
+        rows.collect::<rusqlite::Result<_>>().map_err(self.err())
+    }
+
     /// Every URL whose last attempt failed, with its error (for reports).
     pub fn errors(&self) -> Result<Vec<UrlRecord>> {
         let mut stmt =
@@ -524,6 +540,30 @@ mod tests {
         let state = CrawlState::open(&path).unwrap();
         let rec = state.get("k").unwrap().unwrap();
         assert_eq!((rec.first_seen, rec.content_type, rec.gone), (1, None, 0));
+    }
+
+    #[test]
+    fn due_pages_are_those_whose_time_has_come() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = CrawlState::open(&dir.path().join("s.sqlite")).unwrap();
+        let rec = |key: &str, due: Option<i64>, source: &str| {
+            let mut r = UrlRecord::new(key, key, source, PageKind::Detail);
+            r.next_due = due;
+            r
+        };
+        let records = vec![
+            rec("http://a.cn/late", Some(20), "x"),
+            rec("http://a.cn/early", Some(10), "x"),
+            rec("http://a.cn/later", Some(1000), "x"),
+            rec("http://a.cn/never", None, "x"),
+            rec("http://a.cn/other", Some(10), "y"),
+            rec("POST http://a.cn/api p=1", Some(10), "x"),
+        ];
+        state.apply(1, &Batch { records, ..Default::default() }).unwrap();
+        let due = state.due("x", PageKind::Detail, 100).unwrap();
+        let keys: Vec<&str> = due.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["http://a.cn/early", "http://a.cn/late"]);
+        assert!(state.due("x", PageKind::Listing, 100).unwrap().is_empty());
     }
 
     #[test]

@@ -67,6 +67,9 @@ impl Source for TestSite {
     fn is_challenge(&self, page: &Page) -> bool {
         page.text.contains("$_ts")
     }
+    fn revisit(&self, url: &Url) -> Option<Request> {
+        Some(Request::get(url.clone(), PageKind::Detail))
+    }
 }
 
 fn site(starts: &[String]) -> Vec<Box<dyn Source>> {
@@ -641,4 +644,45 @@ async fn a_stop_request_commits_what_is_done_and_the_next_run_resumes() {
     let done_before = first.new as usize;
     let refetched = s.requests().iter().filter(|r| asked_before.contains(&r.path)).count();
     assert!(refetched <= asked_before.len() - 1 - done_before, "only the dropped fetches are asked again");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_detail_no_listing_links_is_revisited_when_due_and_withdrawn_when_gone() {
+    let s = FixtureServer::start();
+    s.html("/list", &listing_html(&["/a", "/b"], None));
+    s.html("/a", &detail_html("甲通知", "正文"));
+    s.html("/b", &detail_html("乙通知", "正文"));
+    let dir = tempfile::tempdir().unwrap();
+    let every_run = CrawlConfig { gone_after: 2, ..fast() };
+    crawl(dir.path(), every_run.clone(), site(&[s.url("/list")])).await;
+    // /b drops off the listing but stays on the site.
+    s.html("/list", &listing_html(&["/a"], None));
+    // Not due yet (a long first interval): left alone.
+    let slow = CrawlConfig { recheck_secs: 3600, ..every_run.clone() };
+    let dir2 = tempfile::tempdir().unwrap();
+    crawl(dir2.path(), slow.clone(), site(&[s.url("/list")])).await;
+    s.html("/list", &listing_html(&["/a", "/b"], None));
+    crawl(dir2.path(), slow.clone(), site(&[s.url("/list")])).await;
+    s.html("/list", &listing_html(&["/a"], None));
+    s.clear_log();
+    crawl(dir2.path(), slow, site(&[s.url("/list")])).await;
+    assert!(s.requests_to("/b").is_empty(), "not due: not revisited");
+    // Due at every run: revisited though unlisted, after the listing, conditionally.
+    s.clear_log();
+    let (run, _) = crawl(dir.path(), every_run.clone(), site(&[s.url("/list")])).await;
+    let b = s.requests_to("/b");
+    assert_eq!(b.len(), 1, "revisited once");
+    assert!(b[0].conditional() && b[0].status == 304);
+    assert!(b[0].at > s.requests_to("/list")[0].at, "after the listings");
+    assert_eq!((run.new, run.changed, run.not_modified), (0, 0, 2), "the listing changed; both details 304");
+    // Taken down: withdrawn after two gone answers, though no listing links it.
+    s.remove("/b");
+    let id = Notice::id_for_url(&s.url("/b"));
+    let (_, index) = crawl(dir.path(), every_run.clone(), site(&[s.url("/list")])).await;
+    assert!(!index.get(&id).unwrap().unwrap().withdrawn);
+    // The failure backoff (an hour) makes it due later; bring that time forward.
+    assert!(make_due(&dir.path().join("crawl.sqlite"), &s.url("/b")));
+    let (last, index) = crawl(dir.path(), every_run, site(&[s.url("/list")])).await;
+    assert!(index.get(&id).unwrap().unwrap().withdrawn, "{:?}", last.errors);
+    assert_eq!(last.withdrawn, 1);
 }

@@ -86,7 +86,10 @@ pub const DEFAULT_EVERY: &str = "6h";
 pub fn run(ctx: &Ctx, args: CrawlArgs) -> Result<ExitCode> {
     // Bad arguments are reported before anything is opened or locked.
     let schedule = schedule(&args)?;
-    plan(&config(ctx, &args), &args)?;
+    if schedule.is_some() {
+        // A watcher with a bad source name fails now, not at every tick.
+        plan(&config(ctx, &args), &args)?;
+    }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
     match schedule {
         None => {
@@ -136,6 +139,9 @@ async fn watch(ctx: &Ctx, args: &CrawlArgs, schedule: Schedule) -> Result<()> {
         tracing::info!(run = n, "scheduled crawl starting");
         match crawl_once(ctx, args, Some(stop_rx.clone())).await {
             Ok(summary) => {
+                if !args.json {
+                    println!("run {n}, {}:", chrono::Utc::now().format("%Y-%m-%d %H:%M:%S UTC"));
+                }
                 if let Err(e) = print_summary(&summary, args.json) {
                     tracing::error!("cannot print the summary: {e:#}");
                 }
@@ -354,4 +360,39 @@ fn print_summary(s: &Summary, json: bool) -> Result<()> {
     }
     out.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn watch_schedules_from_the_flags() {
+        let args = |every: Option<&str>, cron: Option<&str>| CrawlArgs {
+            watch: true,
+            every: every.map(Into::into),
+            recrawl: cron.map(Into::into),
+            ..CrawlArgs::default()
+        };
+        assert!(schedule(&CrawlArgs::default()).unwrap().is_none(), "no --watch: one crawl");
+        let d = schedule(&args(None, None)).unwrap().unwrap();
+        assert!(matches!(d, Schedule::Every(d) if d == Duration::from_secs(6 * 3600)), "default 6h");
+        let e = schedule(&args(Some("30m"), None)).unwrap().unwrap();
+        assert!(matches!(e, Schedule::Every(d) if d == Duration::from_secs(1800)));
+        assert!(matches!(schedule(&args(None, Some("0 */6 * * *"))).unwrap().unwrap(), Schedule::Cron(_)));
+        assert!(schedule(&args(Some("soon"), None)).is_err());
+        assert!(schedule(&args(None, Some("x"))).is_err());
+    }
+
+    #[test]
+    fn busy_is_told_from_other_failures() {
+        let dir = tempfile::tempdir().unwrap();
+        let _held = CrawlLock::acquire(dir.path()).unwrap();
+        let busy = anyhow::Error::new(CrawlLock::acquire(dir.path()).unwrap_err()).context("crawl");
+        assert!(is_busy(&busy));
+        assert!(!is_busy(&anyhow::anyhow!("disk full")));
+        assert!(!is_busy(&anyhow::Error::new(crawler::Error::Config("x".into()))));
+    }
 }

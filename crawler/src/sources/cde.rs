@@ -261,6 +261,10 @@ impl Source for Cde {
         head.contains("$_ts") && !page.text.contains("news_detail") && !page.text.contains("id=\"title\"")
     }
 
+    fn revisit(&self, url: &Url) -> Option<Request> {
+        self.site.owns(url).then(|| self.site.finish(Request::get(url.clone(), PageKind::Detail)))
+    }
+
     fn unblock_hint(&self) -> Option<String> {
         Some("www.cde.org.cn answers scripts with a JavaScript challenge (HTTP 202). Open https://www.cde.org.cn/ in a browser, copy the Cookie header it sends (FSSBBIl1UgzbN7N80S/T) into `cookie` under [crawl.sources.cde] in the config, and crawl again soon: the cookie is short-lived, and the list endpoints may still refuse requests without the page's own URL signature.".into())
     }

@@ -305,6 +305,10 @@ impl Source for Cnipa {
         matches!(page.status, 202 | 412) && util::has_ruishu_markers(&page.text)
     }
 
+    fn revisit(&self, url: &Url) -> Option<Request> {
+        self.site.owns(url).then(|| self.site.finish(Request::get(url.clone(), PageKind::Detail)))
+    }
+
     fn unblock_hint(&self) -> Option<String> {
         Some("www.cnipa.gov.cn refused the crawl. It is not known to challenge scripts; if it starts to, open the site in a browser, copy the Cookie header of a page into `cookie` under [crawl.sources.cnipa] in the config, and crawl again.".into())
     }

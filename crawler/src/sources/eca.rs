@@ -310,6 +310,10 @@ impl Source for Eca {
         page.status == 403
     }
 
+    fn revisit(&self, url: &Url) -> Option<Request> {
+        self.site.owns(url).then(|| self.site.finish(Request::get(url.clone(), PageKind::Detail)))
+    }
+
     fn unblock_hint(&self) -> Option<String> {
         Some("www.gmp-compliance.org answered 403 (it refuses some clients and networks). The RSS feed may still work; otherwise copy a browser's Cookie header into `cookie` under [crawl.sources.eca] in the config, or crawl from another network.".into())
     }

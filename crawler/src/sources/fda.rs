@@ -285,6 +285,10 @@ impl Source for Fda {
         [&page.final_url, &page.url].iter().any(|u| u.path().starts_with("/apology_objects/"))
     }
 
+    fn revisit(&self, url: &url::Url) -> Option<Request> {
+        self.site.owns(url).then(|| self.site.finish(Request::get(url.clone(), PageKind::Detail)))
+    }
+
     fn unblock_hint(&self) -> Option<String> {
         Some("www.fda.gov's bot wall redirected the crawl to its apology page (blocked, not gone). It keys on the User-Agent and the client's network: set `user_agent` under [crawl] to one naming you and a contact, keep the 30 s crawl delay, and try again later or from another network.".into())
     }

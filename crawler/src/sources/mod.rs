@@ -152,6 +152,16 @@ pub trait Source: Send + Sync {
         false
     }
 
+    /// The request that fetches a detail page seen on an earlier run, to
+    /// revisit it when due although no listing links it any more (it
+    /// scrolled off, or was taken down: a page gone several runs in a row
+    /// is marked withdrawn). `None`, the default: such pages are fetched
+    /// only when listed (the generic source's one-off pages).
+    fn revisit(&self, url: &Url) -> Option<Request> {
+        let _ = url;
+        None
+    }
+
     /// What the user can do when the site blocks the crawl (a challenge, a
     /// 403, an apology redirect), for the crawl report.
     fn unblock_hint(&self) -> Option<String> {

@@ -190,6 +190,10 @@ impl Source for Nmpa {
         (page.status == 202 || util::has_ruishu_markers(&page.text)) && !content
     }
 
+    fn revisit(&self, url: &url::Url) -> Option<Request> {
+        self.site.owns(url).then(|| self.site.finish(Request::get(url.clone(), PageKind::Detail)))
+    }
+
     fn unblock_hint(&self) -> Option<String> {
         Some("www.nmpa.gov.cn answers scripts with a JavaScript cookie challenge (HTTP 412). Open https://www.nmpa.gov.cn/ in a browser, copy the Cookie header it sends (NfBCSins2Oyw… and acw_tc) into `cookie` under [crawl.sources.nmpa] in the config, and crawl again soon: the cookie is short-lived.".into())
     }
