@@ -15,19 +15,21 @@
 //!
 //! Blob layout (see `build.rs`):
 //! `magic u32, nodes u32, freqs u32, 0 u32, ln(total) f64,
-//! ln(freq) f64 × freqs, root u32 × 65536, node × nodes` where a node is
-//! `char u32, first_child u32, children u16, freq_index u16` (12 bytes,
-//! `u16::MAX` when the node ends no word). Nodes are numbered breadth
-//! first, node 0 is the root, and a node's children are contiguous and
-//! sorted by character; `root[c]` is the root's child for a BMP `c`.
+//! ln(freq) f64 × freqs, root u32 × 65536, node × nodes, char u32 × nodes`
+//! where a node is `first_child u32, children u16, freq_index u16` (8
+//! bytes, `u16::MAX` when the node ends no word) and `char` is the
+//! character leading to it (kept apart so a search over a node's children
+//! reads a dense array). Nodes are numbered breadth first, node 0 is the
+//! root, and a node's children are contiguous and sorted by character;
+//! `root[c]` is the root's child for a BMP `c`.
 
 use std::sync::LazyLock;
 
 static BLOB: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/jieba-dict.bin"));
 
-const MAGIC: u32 = 0x4a44_5431;
+const MAGIC: u32 = 0x4a44_5432;
 const ROOT_TABLE: usize = 0x1_0000;
-const NODE_BYTES: usize = 12;
+const NODE_BYTES: usize = 8;
 const NO_FREQ: u16 = u16::MAX;
 
 /// The dictionary: views into the blob.
@@ -36,6 +38,7 @@ struct Dict {
     log_freqs: &'static [u8],
     root: &'static [u8],
     nodes: &'static [u8],
+    chars: &'static [u8],
 }
 
 /// Splitting the blob is a few arithmetic operations, not a load.
@@ -45,8 +48,15 @@ static DICT: LazyLock<Dict> = LazyLock::new(|| {
     let (nodes, freqs) = (u32_at(4) as usize, u32_at(8) as usize);
     let log_total = f64::from_le_bytes(BLOB[16..24].try_into().expect("8 bytes"));
     let (freq_end, root_end) = (24 + freqs * 8, 24 + freqs * 8 + ROOT_TABLE * 4);
-    assert_eq!(BLOB.len(), root_end + nodes * NODE_BYTES, "dictionary blob truncated");
-    Dict { log_total, log_freqs: &BLOB[24..freq_end], root: &BLOB[freq_end..root_end], nodes: &BLOB[root_end..] }
+    let nodes_end = root_end + nodes * NODE_BYTES;
+    assert_eq!(BLOB.len(), nodes_end + nodes * 4, "dictionary blob truncated");
+    Dict {
+        log_total,
+        log_freqs: &BLOB[24..freq_end],
+        root: &BLOB[freq_end..root_end],
+        nodes: &BLOB[root_end..nodes_end],
+        chars: &BLOB[nodes_end..],
+    }
 });
 
 #[inline(always)]
@@ -71,16 +81,12 @@ impl Dict {
     #[inline(always)]
     fn node(&self, i: u32) -> Node {
         let at = i as usize * NODE_BYTES;
-        Node {
-            first: u32_at(self.nodes, at + 4),
-            children: u16_at(self.nodes, at + 8),
-            freq: u16_at(self.nodes, at + 10),
-        }
+        Node { first: u32_at(self.nodes, at), children: u16_at(self.nodes, at + 4), freq: u16_at(self.nodes, at + 6) }
     }
 
     #[inline(always)]
     fn node_char(&self, i: u32) -> u32 {
-        u32_at(self.nodes, i as usize * NODE_BYTES)
+        u32_at(self.chars, i as usize * 4)
     }
 
     #[inline(always)]
@@ -98,8 +104,8 @@ impl Dict {
         }
         let c = c as u32;
         let (mut lo, mut hi) = (n.first, n.first + n.children as u32);
-        // Most nodes have one to three children: scan those.
-        while hi - lo > 4 {
+        // Most nodes have one to three children: scan a few (dense u32s).
+        while hi - lo > 8 {
             let mid = lo + (hi - lo) / 2;
             if self.node_char(mid) <= c {
                 lo = mid;

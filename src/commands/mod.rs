@@ -20,6 +20,7 @@ use crate::cli::{Cli, Command};
 use crate::config::{Config, DataDir};
 
 /// What every command gets: the merged configuration and the data directory.
+#[derive(Debug, Clone)]
 pub struct Ctx {
     /// Merged configuration.
     pub config: Config,

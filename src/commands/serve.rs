@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
-use super::Ctx;
+use super::{Ctx, crawl};
 use crate::UsageError;
+use crate::scheduler::Schedule;
 
 /// Where the server listens unless told otherwise: loopback only.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:7878";
@@ -18,8 +19,12 @@ pub struct ServeArgs {
     /// Only loopback unless another address is given here.
     #[arg(long, env = "NOTICES_ADDR", value_name = "HOST:PORT")]
     pub addr: Option<String>,
-    // `--recrawl-every` (periodic crawling while serving) belongs here; it
-    // is another issue.
+    /// Re-crawl the configured sources every DURATION while serving (e.g. `6h`), with jitter.
+    #[arg(long, value_name = "DURATION", conflicts_with = "recrawl")]
+    pub recrawl_every: Option<String>,
+    /// Re-crawl on a cron schedule (UTC) while serving, e.g. `"0 */6 * * *"`.
+    #[arg(long, value_name = "CRON")]
+    pub recrawl: Option<String>,
 }
 
 /// Resolves the address to bind: the flag (or env), else the config file,
@@ -35,6 +40,11 @@ pub fn bind_addr(flag: Option<&str>, config: Option<&str>) -> Result<SocketAddr>
 /// Runs the server until Ctrl-C or SIGTERM.
 pub fn run(ctx: &Ctx, args: ServeArgs) -> Result<ExitCode> {
     let addr = bind_addr(args.addr.as_deref(), ctx.config.server.addr.as_deref())?;
+    let schedule = match (&args.recrawl_every, &args.recrawl) {
+        (Some(every), _) => Some(Schedule::every(every)?),
+        (None, Some(cron)) => Some(Schedule::cron(cron)?),
+        (None, None) => None,
+    };
     if !addr.ip().is_loopback() {
         tracing::warn!("listening on {addr}, which is not a loopback address: other machines can query this index");
     }
@@ -60,14 +70,55 @@ pub fn run(ctx: &Ctx, args: ServeArgs) -> Result<ExitCode> {
         .max_blocking_threads((cores * 2).clamp(4, 32))
         .build()
         .context("cannot start the runtime")?;
+    let ctx = ctx.clone();
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::from_std(listener)?;
+        // One signal stops both the server and a re-crawl in progress.
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            crate::server::shutdown_signal().await;
+            let _ = stop_tx.send(true);
+        });
+        let recrawler = schedule.map(|schedule| tokio::spawn(recrawl(ctx, schedule, stop_rx.clone())));
         // Tests and scripts read the URL from this line (the port may be 0 → chosen).
         eprintln!("notices: serving {notices} notices on http://{local}/ (Ctrl-C to stop)");
-        crate::server::serve(listener, index, crate::server::shutdown_signal()).await
+        let served = crate::server::serve(listener, index, stopped(stop_rx)).await;
+        // A re-crawl in progress stops at its next commit; wait for it so
+        // nothing half-done is left behind.
+        if let Some(task) = recrawler {
+            let _ = task.await;
+        }
+        served
     })?;
     eprintln!("notices: server stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves once `stop` turns true (or its sender is gone).
+async fn stopped(mut stop: tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
+/// Scheduled re-crawls inside the server: the same crawl as `notices crawl`,
+/// taking the data directory's crawl lock for each run, so a CLI crawl
+/// started meanwhile is refused with a clear message (and a run is skipped
+/// while a CLI crawl holds it). New commits reach the server's searches
+/// through the index reader's reload, without a restart.
+async fn recrawl(ctx: Ctx, schedule: Schedule, stop: tokio::sync::watch::Receiver<bool>) {
+    let job = || {
+        let ctx = ctx.clone();
+        let stop = stop.clone();
+        async move {
+            match crawl::crawl_once(&ctx, &crawl::CrawlArgs::default(), Some(stop)).await {
+                Ok(s) => tracing::info!(new = s.new, changed = s.changed, errors = s.errors.len(), "re-crawl done"),
+                Err(e) if crawl::is_busy(&e) => tracing::warn!("re-crawl skipped: {e:#}"),
+                Err(e) => tracing::error!("re-crawl failed: {e:#}"),
+            }
+        }
+    };
+    // The first crawl waits one interval: starting a server should not
+    // hammer the agencies' sites.
+    crate::scheduler::run(schedule, false, job, stopped(stop.clone())).await;
 }
 
 #[cfg(test)]
