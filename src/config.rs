@@ -41,10 +41,8 @@ impl Config {
             Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
             Err(e) => return Err(e).with_context(|| format!("cannot read config file {}", path.display())),
         };
-        toml::from_str(&text).map_err(|e| anyhow::Error::new(crate::UsageError(format!(
-            "invalid config file {}: {e}",
-            path.display()
-        ))))
+        toml::from_str(&text)
+            .map_err(|e| anyhow::Error::new(crate::UsageError(format!("invalid config file {}: {e}", path.display()))))
     }
 
     /// The data directory: flag or env (already merged by clap), else the

@@ -24,12 +24,7 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy {
-            initial: Duration::days(1),
-            min: Duration::hours(6),
-            max: Duration::days(30),
-            gone_after: 3,
-        }
+        Policy { initial: Duration::days(1), min: Duration::hours(6), max: Duration::days(30), gone_after: 3 }
     }
 }
 

@@ -16,8 +16,7 @@ static ISSUER_YEAR_SERIAL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"[\p{Han}A-Za-z]{1,15}\s*[〔\[【(（［]\s*(?:19|20)\d{2}\s*[〕\]】)）］]\s*第?\s*\d{1,5}\s*号").unwrap()
 });
 /// Year + serial announcements, e.g. `2020年第 62号`.
-static YEAR_SERIAL: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?:19|20)\d{2}\s*年\s*第\s*\d{1,5}\s*号").unwrap());
+static YEAR_SERIAL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?:19|20)\d{2}\s*年\s*第\s*\d{1,5}\s*号").unwrap());
 /// FDA docket numbers.
 static DOCKET: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\bFDA-\d{4}-[A-Z]-\d{4,5}\b").unwrap());
 
@@ -103,7 +102,9 @@ mod tests {
     #[test]
     fn variants_normalize_equal() {
         let a = normalize("国知战联办〔2020〕5号");
-        for v in ["国知战联办[2020]5号", "国知战联办（2020）5号", "国知战联办【２０２０】５号", "国知战联办 〔2020〕 5 号"] {
+        for v in
+            ["国知战联办[2020]5号", "国知战联办（2020）5号", "国知战联办【２０２０】５号", "国知战联办 〔2020〕 5 号"]
+        {
             assert_eq!(normalize(v), a, "{v}");
         }
         assert!(is_doc_number("2020年第62号"));

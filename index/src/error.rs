@@ -143,9 +143,7 @@ impl Error {
             Error::InvalidNotice { .. } => "invalid_notice",
             Error::NotFound(_) => "not_found",
             Error::Locked(_) => "locked",
-            Error::Tantivy(_) | Error::OpenDirectory { .. } | Error::Io { .. } | Error::Corrupt { .. } => {
-                "internal"
-            }
+            Error::Tantivy(_) | Error::OpenDirectory { .. } | Error::Io { .. } | Error::Corrupt { .. } => "internal",
         }
     }
 }

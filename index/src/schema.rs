@@ -91,9 +91,7 @@ pub fn build() -> Schema {
     let mut b = Schema::builder();
     // Title and body are not stored twice: the notice JSON holds them.
     let analysed = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default()
-            .set_tokenizer(ANALYZER)
-            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
     b.add_text_field(ID, STRING | STORED);
     b.add_text_field(URL, STRING);

@@ -16,8 +16,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, FacetCollector, MultiCollector, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery,
-    TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
 };
 use tantivy::schema::{Facet, Field, IndexRecordOption};
 use tantivy::snippet::SnippetGenerator;
@@ -356,17 +355,14 @@ fn item_query(fields: &Fields, item: &Item) -> Option<Box<dyn Query>> {
     if tokens.is_empty() {
         return None;
     }
-    let per_field: Vec<(Occur, Box<dyn Query>)> = [
-        (fields.title, TITLE_BOOST),
-        (fields.body, 1.0),
-        (fields.agency, AGENCY_BOOST),
-    ]
-    .into_iter()
-    .map(|(f, boost)| -> (Occur, Box<dyn Query>) {
-        let q = field_query(f, &tokens);
-        (Occur::Should, if boost == 1.0 { q } else { Box::new(BoostQuery::new(q, boost)) })
-    })
-    .collect();
+    let per_field: Vec<(Occur, Box<dyn Query>)> =
+        [(fields.title, TITLE_BOOST), (fields.body, 1.0), (fields.agency, AGENCY_BOOST)]
+            .into_iter()
+            .map(|(f, boost)| -> (Occur, Box<dyn Query>) {
+                let q = field_query(f, &tokens);
+                (Occur::Should, if boost == 1.0 { q } else { Box::new(BoostQuery::new(q, boost)) })
+            })
+            .collect();
     Some(Box::new(BooleanQuery::new(per_field)))
 }
 
@@ -398,10 +394,8 @@ fn text_query(fields: &Fields, parsed: &ParsedQuery, raw: &str) -> Result<TextQu
     let bare = raw.trim().trim_matches('"');
     if parsed.must_not.is_empty() && docnum::is_doc_number(bare) {
         let term = Term::from_field_text(fields.doc_number, &docnum::normalize(bare));
-        let exact: Box<dyn Query> = Box::new(BoostQuery::new(
-            Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
-            DOC_NUMBER_BOOST,
-        ));
+        let exact: Box<dyn Query> =
+            Box::new(BoostQuery::new(Box::new(TermQuery::new(term, IndexRecordOption::Basic)), DOC_NUMBER_BOOST));
         positive = Box::new(BooleanQuery::new(vec![(Occur::Should, positive), (Occur::Should, exact)]));
     }
     Ok((positive, negatives))

@@ -31,7 +31,8 @@ impl NoticeIndex {
     /// Opens the index in `dir`, creating it (and `dir`) if needed.
     pub fn open_or_create(dir: &Path) -> Result<NoticeIndex> {
         std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
-        let mmap = MmapDirectory::open(dir).map_err(|source| Error::OpenDirectory { path: dir.to_path_buf(), source })?;
+        let mmap =
+            MmapDirectory::open(dir).map_err(|source| Error::OpenDirectory { path: dir.to_path_buf(), source })?;
         let index = Index::open_or_create(mmap, schema::build())?;
         Self::with_index(index, Some(dir.to_path_buf()))
     }

@@ -106,7 +106,8 @@ impl NoticeWriter {
         let first_seen = n.first_seen.unwrap_or_else(Utc::now);
         doc.add_date(f.first_seen, tantivy::DateTime::from_timestamp_secs(first_seen.timestamp()));
         doc.add_u64(f.withdrawn, n.withdrawn as u64);
-        let json = serde_json::to_string(n).map_err(|e| Error::InvalidNotice { id: n.id.clone(), reason: e.to_string() })?;
+        let json =
+            serde_json::to_string(n).map_err(|e| Error::InvalidNotice { id: n.id.clone(), reason: e.to_string() })?;
         doc.add_text(f.notice_json, json);
         Ok(doc)
     }
