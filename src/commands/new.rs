@@ -1,6 +1,5 @@
 //! `notices new`: notices first seen in a time window, newest first.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -8,8 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use index::{DateEnd, SearchRequest, Sort, Source, parse_date};
 
 use super::Ctx;
-use crate::output::Style;
-use crate::{UsageError, exit};
+use crate::UsageError;
 
 /// Arguments of `notices new`.
 #[derive(Debug, clap::Args)]
@@ -66,16 +64,7 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> Result<ExitCode> {
         ..SearchRequest::new("")
     };
     let index = ctx.open_index()?;
-    let results = index.search(&req)?;
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &results)?;
-        writeln!(out)?;
-    } else {
-        super::search::print_text(&mut out, &results, Style::detect())?;
-    }
-    out.flush()?;
-    Ok(ExitCode::from(if results.total == 0 { exit::NO_RESULTS } else { exit::OK }))
+    super::search::print_results(&index.search(&req)?, args.json)
 }
 
 #[cfg(test)]

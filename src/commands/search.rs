@@ -66,19 +66,23 @@ pub fn run(ctx: &Ctx, args: SearchArgs) -> Result<ExitCode> {
     let req = args.request()?;
     let index = ctx.open_index()?;
     super::ingest::ensure_sample(&index)?;
-    let results = index.search(&req)?;
+    print_results(&index.search(&req)?, args.json)
+}
+
+/// Prints results as JSON or text; the exit code says whether anything matched.
+pub(crate) fn print_results(results: &SearchResults, json: bool) -> Result<ExitCode> {
     let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &results)?;
+    if json {
+        serde_json::to_writer_pretty(&mut out, results)?;
         writeln!(out)?;
     } else {
-        print_text(&mut out, &results, Style::detect())?;
+        print_text(&mut out, results, Style::detect())?;
     }
     out.flush()?;
     Ok(ExitCode::from(if results.total == 0 { exit::NO_RESULTS } else { exit::OK }))
 }
 
-pub(crate) fn print_text(out: &mut impl Write, r: &SearchResults, style: Style) -> std::io::Result<()> {
+fn print_text(out: &mut impl Write, r: &SearchResults, style: Style) -> std::io::Result<()> {
     if r.total == 0 {
         return line(out, &format!("no notices match {:?}", r.query));
     }

@@ -92,16 +92,20 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> index::Result<T> + S
 /// `GET /api/search`: the JSON of `notices search --json`.
 pub async fn search(State(app): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
     let req = search_request(&parse_query_string(raw.as_deref().unwrap_or(""))?)?;
+    Ok(Json(run_search(&app, req).await?).into_response())
+}
+
+/// Runs a checked request on the blocking pool.
+async fn run_search(app: &AppState, req: SearchRequest) -> Result<index::SearchResults, ApiError> {
     let index = app.index.clone();
-    let results = match tokio::task::spawn_blocking(move || index.search(&req)).await {
-        Ok(Ok(results)) => results,
-        // The parameters were checked above; what the index can still refuse
-        // is the query text itself.
-        Ok(Err(e)) if e.is_user_error() => return Err(ApiError::from_index("q", e)),
-        Ok(Err(e)) => return Err(e.into()),
-        Err(e) => return Err(ApiError::internal(format_args!("search task failed: {e}"))),
-    };
-    Ok(Json(results).into_response())
+    match tokio::task::spawn_blocking(move || index.search(&req)).await {
+        Ok(Ok(results)) => Ok(results),
+        // The parameters were checked before; what the index can still
+        // refuse is the query text itself.
+        Ok(Err(e)) if e.is_user_error() => Err(ApiError::from_index("q", e)),
+        Ok(Err(e)) => Err(e.into()),
+        Err(e) => Err(ApiError::internal(format_args!("search task failed: {e}"))),
+    }
 }
 
 /// Entries in a feed unless `limit` says otherwise.
@@ -131,13 +135,7 @@ pub async fn feed(
     if follow_all {
         req.seen_since = Some(DateTime::UNIX_EPOCH);
     }
-    let index = app.index.clone();
-    let results = match tokio::task::spawn_blocking(move || index.search(&req)).await {
-        Ok(Ok(results)) => results,
-        Ok(Err(e)) if e.is_user_error() => return Err(ApiError::from_index("q", e)),
-        Ok(Err(e)) => return Err(e.into()),
-        Err(e) => return Err(ApiError::internal(format_args!("feed task failed: {e}"))),
-    };
+    let results = run_search(&app, req).await?;
     // The feed's id is its own URL: stable for a given saved search.
     let host = headers
         .get(axum::http::header::HOST)
