@@ -152,26 +152,10 @@ pub fn diff(old: &Version, new: &Version) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use index::{Lang, Origin, Source};
+    use index::Source;
 
     fn notice(body: &str) -> Notice {
-        Notice {
-            id: "n1".into(),
-            url: None,
-            source: Source::Nmpa,
-            title: "公告".into(),
-            body: body.into(),
-            published: None,
-            doc_numbers: vec![],
-            agency: None,
-            lang: Lang::Zh,
-            attachments: vec![],
-            links: vec![],
-            origin: Origin::Crawl,
-            fetched_at: None,
-            first_seen: None,
-            withdrawn: false,
-        }
+        Notice { id: "n1".into(), ..Notice::crawled(Source::Nmpa, "https://www.nmpa.gov.cn/n1.html", "公告", body) }
     }
 
     #[test]

@@ -239,6 +239,32 @@ impl Notice {
         short_hash(&format!("digest:{file}:{section}:{item}"))
     }
 
+    /// A crawled notice known by its URL: id and canonical URL from `url`,
+    /// language detected from title and body, every other field empty for
+    /// the caller to fill. Every source builds its notices through this.
+    pub fn crawled(source: Source, url: &str, title: impl Into<String>, body: impl Into<String>) -> Notice {
+        let (title, body) = (title.into(), body.into());
+        let url = canonical_url(url);
+        let lang = Lang::detect(&format!("{title}\n{body}"));
+        Notice {
+            id: Notice::id_for_url(&url),
+            url: Some(url),
+            source,
+            title,
+            body,
+            published: None,
+            doc_numbers: Vec::new(),
+            agency: None,
+            lang,
+            attachments: Vec::new(),
+            links: Vec::new(),
+            origin: Origin::Crawl,
+            fetched_at: None,
+            first_seen: None,
+            withdrawn: false,
+        }
+    }
+
     /// Checks what indexing needs: an id and a title.
     pub fn validate(&self) -> Result<()> {
         let bad = |reason: &str| Err(Error::InvalidNotice { id: self.id.clone(), reason: reason.into() });

@@ -21,7 +21,7 @@
 
 use chrono::NaiveDate;
 
-use crate::notice::{Lang, Notice, Origin, Source};
+use crate::notice::{Lang, Notice, Source};
 
 /// Seed used by the benchmarks and `notices gen-corpus` unless told otherwise.
 pub const DEFAULT_SEED: u64 = 0x6e6f_7469_6365_7321;
@@ -296,22 +296,13 @@ impl Corpus {
         let body = self.body(lang);
         let url = format!("https://{host}/synth/{i}.html");
         Notice {
-            id: Notice::id_for_url(&url),
-            url: Some(url),
-            source,
-            title,
-            body,
             published,
             doc_numbers,
             agency: Some(agency.to_string()),
             lang,
-            attachments: vec![],
-            links: vec![],
-            origin: Origin::Crawl,
-            fetched_at: None,
             // Fixed, so indexing is deterministic (the writer would use now).
             first_seen: Some(chrono::DateTime::from_timestamp(1_700_000_000, 0).expect("valid timestamp")),
-            withdrawn: false,
+            ..Notice::crawled(source, &url, title, body)
         }
     }
 }

@@ -381,7 +381,7 @@ fn search_request(p: &SearchParams) -> Result<SearchRequest, ApiError> {
 #[cfg(test)]
 mod tests {
     use chrono::NaiveDate;
-    use index::{Lang, Notice, NoticeIndex, Origin};
+    use index::{Notice, NoticeIndex};
     use serde_json::Value;
 
     use super::*;
@@ -390,21 +390,8 @@ mod tests {
 
     fn notice(url: &str, source: Source, title: &str, body: &str, date: &str) -> Notice {
         Notice {
-            id: Notice::id_for_url(url),
-            url: Some(url.into()),
-            source,
-            title: title.into(),
-            body: body.into(),
             published: NaiveDate::parse_from_str(date, "%Y-%m-%d").ok(),
-            doc_numbers: vec![],
-            agency: None,
-            lang: Lang::detect(title),
-            attachments: vec![],
-            links: vec![],
-            origin: Origin::Crawl,
-            fetched_at: None,
-            first_seen: None,
-            withdrawn: false,
+            ..Notice::crawled(source, url, title, body)
         }
     }
 

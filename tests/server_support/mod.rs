@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use index::{Attachment, Lang, Notice, NoticeIndex, Origin, Source};
+use index::{Attachment, Notice, NoticeIndex, Source};
 use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_notices");
@@ -20,23 +20,7 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_notices");
 pub const NMPA_62: &str = "国家药监局关于开展化学药品注射剂仿制药质量和疗效一致性评价工作的公告（2020年第62号）";
 
 fn notice(url: &str, source: Source, title: &str, body: &str, date: &str) -> Notice {
-    Notice {
-        id: Notice::id_for_url(url),
-        url: Some(url.into()),
-        source,
-        title: title.into(),
-        body: body.into(),
-        published: NaiveDate::parse_from_str(date, "%Y-%m-%d").ok(),
-        doc_numbers: vec![],
-        agency: None,
-        lang: Lang::detect(title),
-        attachments: vec![],
-        links: vec![],
-        origin: Origin::Crawl,
-        fetched_at: None,
-        first_seen: None,
-        withdrawn: false,
-    }
+    Notice { published: NaiveDate::parse_from_str(date, "%Y-%m-%d").ok(), ..Notice::crawled(source, url, title, body) }
 }
 
 /// Eight notices over five sources and three months. For 一致性评价: four

@@ -237,7 +237,7 @@ impl Source for Cde {
                 .filter(|n| !n.is_empty());
             util::push_attachment(&mut attachments, &url, name);
         }
-        let mut notice = util::notice(index::Source::Cde, &page.url, title, body);
+        let mut notice = index::Notice::crawled(index::Source::Cde, page.url.as_str(), title, body);
         notice.doc_numbers = util::doc_numbers([notice.title.as_str()]);
         notice.published = published;
         notice.agency = Some(AGENCY.to_string());

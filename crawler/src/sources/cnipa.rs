@@ -285,7 +285,7 @@ impl Source for Cnipa {
             util::push_attachment(&mut attachments, &url, name);
         }
 
-        let mut notice = util::notice(index::Source::Cnipa, &page.url, title, body);
+        let mut notice = index::Notice::crawled(index::Source::Cnipa, page.url.as_str(), title, body);
         notice.doc_numbers =
             util::doc_numbers([notice.title.as_str()].into_iter().chain(wenhao.as_deref().map(|w| w.trim())));
         // A 文号 cell that the patterns do not recognise is still the

@@ -293,7 +293,7 @@ impl Source for Eca {
         });
         // Old articles carry a `GMP News No. 616` / date line under the title.
         let own_date = text.lines().take(4).find_map(worded);
-        let mut notice = util::notice(index::Source::Eca, &page.url, title, text);
+        let mut notice = index::Notice::crawled(index::Source::Eca, page.url.as_str(), title, text);
         notice.published = listed.date.or(own_date);
         notice.doc_numbers = util::doc_numbers([notice.title.as_str()]);
         notice.agency = Some(AGENCY.to_string());

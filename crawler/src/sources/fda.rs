@@ -138,7 +138,7 @@ impl Fda {
         line("Regulated products", &products);
         line("Open for comment", &open);
         line("Comment close date", &close.map(|d| d.to_string()).unwrap_or_default());
-        let mut notice = util::notice(index::Source::Fda, &url, title.clone(), lines.join("\n"));
+        let mut notice = index::Notice::crawled(index::Source::Fda, url.as_str(), title.clone(), lines.join("\n"));
         notice.published = issued;
         notice.doc_numbers = util::doc_numbers([title.as_str(), docket.as_str()]);
         notice.agency = Some(office).filter(|o| !o.is_empty());
@@ -268,7 +268,8 @@ impl Source for Fda {
         if !head.is_empty() {
             body = format!("{}\n{}", head.join("\n"), body.trim());
         }
-        let mut notice = util::notice(index::Source::Fda, &page.url, title.clone(), body.trim().to_string());
+        let mut notice =
+            index::Notice::crawled(index::Source::Fda, page.url.as_str(), title.clone(), body.trim().to_string());
         notice.published = listed.date;
         notice.doc_numbers = util::doc_numbers([title.as_str()].into_iter().chain(dockets.iter().map(String::as_str)));
         notice.agency = Some(offices.join("; ")).filter(|o| !o.is_empty());

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use chrono::{NaiveDate, Utc};
-use index::{Attachment, Lang, Notice, Origin, notice::canonical_url};
+use index::{Attachment, Notice, notice::canonical_url};
 use regex::Regex;
 use scraper::{ElementRef, Html, Node, Selector};
 use url::Url;
@@ -249,23 +249,13 @@ pub fn notice_from_page(page: &Page, listed: &DetailRef) -> Result<Notice> {
         .title
         .or_else(|| listed.title.clone())
         .ok_or_else(|| Error::Parse { url: url.clone(), reason: "no title (no og:title, <h1> or <title>)".into() })?;
-    let lang = Lang::detect(&format!("{title}\n{}", x.text));
+    let source = index::Source::from_url(&url).unwrap_or_else(|| index::Source::Other("web".into()));
     Ok(Notice {
-        id: Notice::id_for_url(&url),
-        source: index::Source::from_url(&url).unwrap_or_else(|| index::Source::Other("web".into())),
-        title,
-        body: x.text,
         published: x.published.or(listed.date),
         doc_numbers: x.doc_numbers,
-        agency: None,
-        lang,
         attachments: x.attachments,
-        links: Vec::new(),
-        origin: Origin::Crawl,
         fetched_at: Some(Utc::now()),
-        first_seen: None,
-        withdrawn: false,
-        url: Some(url),
+        ..Notice::crawled(source, &url, title, x.text)
     })
 }
 
@@ -393,6 +383,7 @@ impl Source for Generic {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use index::{Lang, Origin};
 
     fn base() -> Url {
         Url::parse("http://www.example.gov.cn/a/b/page.html").unwrap()

@@ -222,7 +222,7 @@ pub(crate) mod util {
     use std::sync::LazyLock;
 
     use chrono::NaiveDate;
-    use index::{Attachment, Lang, Notice, Origin};
+    use index::Attachment;
     use regex::Regex;
     use scraper::{ElementRef, Node, Selector};
     use url::Url;
@@ -499,29 +499,6 @@ pub(crate) mod util {
             }
         }
         out
-    }
-
-    /// A crawled notice with the fields every source fills the same way.
-    pub(crate) fn notice(source: index::Source, url: &Url, title: String, body: String) -> Notice {
-        let url = index::notice::canonical_url(url.as_str());
-        let lang = Lang::detect(&format!("{title}\n{body}"));
-        Notice {
-            id: Notice::id_for_url(&url),
-            url: Some(url),
-            source,
-            title,
-            body,
-            published: None,
-            doc_numbers: Vec::new(),
-            agency: None,
-            lang,
-            attachments: Vec::new(),
-            links: Vec::new(),
-            origin: Origin::Crawl,
-            fetched_at: None,
-            first_seen: None,
-            withdrawn: false,
-        }
     }
 
     /// Whether an answer looks like a Ruishu (瑞数) JavaScript challenge:

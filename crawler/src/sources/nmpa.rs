@@ -169,7 +169,7 @@ impl Source for Nmpa {
                 }
             }
         }
-        let mut notice = util::notice(index::Source::Nmpa, &page.url, title, body);
+        let mut notice = index::Notice::crawled(index::Source::Nmpa, page.url.as_str(), title, body);
         notice.doc_numbers = util::doc_numbers([notice.title.as_str()]);
         notice.published = published;
         notice.agency = util::meta(&doc, "ContentSource")
