@@ -20,11 +20,15 @@
 //! token takes one position. At index time every dictionary word that
 //! occurs anywhere in a run is emitted (jieba's full mode) together with
 //! every single character, each at its own start position. At query time
-//! the query is cut precisely (no HMM), so each query word is either a
-//! dictionary word or a single character, at its start position. Hence
+//! a Han run is covered by the fewest of its longest dictionary words
+//! (overlaps allowed: `仿制药` is `仿制` at 0 and `制药` at 1), each at its
+//! start position, single characters only where no word covers them. Hence
 //! any query that occurs as a substring of the text matches as a phrase,
 //! whatever way the text happened to be segmented around it, and `评价`
 //! finds `一致性评价` while `"一致性评价"` only matches the whole phrase.
+//! Long words rather than jieba's precise cut, because a phrase query costs
+//! what its commonest term costs: `仿制` + `药` reads the positions of 药 in
+//! most Chinese notices, `仿制` + `制药` does not (profiled).
 //!
 //! ```
 //! use index::analyzer::{analyze, Mode};
@@ -32,6 +36,7 @@
 //! assert_eq!(words, ["covid-19", "trial"]);
 //! ```
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -95,13 +100,19 @@ struct Buffers {
     tokens: Vec<Token>,
     len: usize,
     seg: Scratch,
-    /// Stems of words seen before: English is Zipfian, and the Snowball
-    /// stemmer was most of the time spent on English text (profiled).
-    stems: HashMap<Box<str>, Box<str>>,
 }
 
-/// Entries kept in a tokenizer's stem cache before it starts over.
+/// Entries kept in a thread's stem cache before it starts over.
 const STEM_CACHE: usize = 50_000;
+
+thread_local! {
+    /// Stems of words seen before: English is Zipfian, and the Snowball
+    /// stemmer was most of the time spent on English text (profiled). One
+    /// cache per thread rather than per tokenizer, because Tantivy clones a
+    /// fresh tokenizer for every snippet generator, so a per-tokenizer cache
+    /// started empty on every query (20 % of an English query, profiled).
+    static STEMS: RefCell<HashMap<Box<str>, Box<str>>> = RefCell::new(HashMap::new());
+}
 
 impl BilingualTokenizer {
     /// A tokenizer for index or query time.
@@ -153,7 +164,15 @@ pub fn register(manager: &tantivy::tokenizer::TokenizerManager) {
 }
 
 fn run(text: &str, mode: Mode, buf: &mut Buffers) {
-    let Buffers { norm, map, tokens, len, seg, stems } = buf;
+    STEMS.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut stems) => run_with(text, mode, buf, &mut stems),
+        // Only reachable if analysis ever re-entered itself on one thread.
+        Err(_) => run_with(text, mode, buf, &mut HashMap::new()),
+    })
+}
+
+fn run_with(text: &str, mode: Mode, buf: &mut Buffers, stems: &mut HashMap<Box<str>, Box<str>>) {
+    let Buffers { norm, map, tokens, len, seg } = buf;
     normalize(text, norm, map);
     let mut emitter = Emitter { text, map, tokens, used: 0, stems };
     let norm = if map.is_empty() { text } else { norm.as_str() };
@@ -359,9 +378,28 @@ fn segment(norm: &str, mode: Mode, out: &mut Emitter<'_, '_>, seg: &mut Scratch)
 fn han_run(run: &str, base: usize, position: usize, mode: Mode, out: &mut Emitter<'_, '_>, seg: &mut Scratch) -> usize {
     match mode {
         Mode::Query => {
-            segmenter::cut(run, seg, |w: Word| {
-                out.push(&run[w.byte_start..w.byte_end], base + w.byte_start, base + w.byte_end, position + w.start);
+            // The longest dictionary word at each character (the character
+            // itself if none), then the fewest of those that cover the run.
+            let starts: Vec<usize> = run.char_indices().map(|(b, _)| b).collect();
+            let n = starts.len();
+            let byte_of = |i: usize| starts.get(i).copied().unwrap_or(run.len());
+            let mut longest: Vec<usize> = (1..=n).collect(); // end (exclusive) per start
+            segmenter::for_each_word(run, seg, |w: Word| {
+                if w.end > longest[w.start] {
+                    longest[w.start] = w.end;
+                }
             });
+            let (mut covered, mut next_start) = (0, 0);
+            while covered < n {
+                // Among the words starting after the previous one and at or
+                // before the first uncovered character, the one reaching
+                // furthest (the earliest, i.e. longest, on a tie).
+                let j = (next_start..=covered).max_by_key(|&j| (longest[j], std::cmp::Reverse(j))).unwrap_or(covered);
+                let end = longest[j];
+                out.push(&run[byte_of(j)..byte_of(end)], base + byte_of(j), base + byte_of(end), position + j);
+                covered = end;
+                next_start = j + 1;
+            }
         }
         Mode::Index => {
             // Every character is emitted, dictionary word or not, so that
@@ -475,7 +513,7 @@ mod tests {
     /// The Han tokens are those of the former jieba-rs-based analyzer:
     /// every character plus `cut_all`'s longer words (index), `cut` (query).
     #[test]
-    fn han_tokens_equal_jieba_rs() {
+    fn han_tokens_follow_jieba_rs_words() {
         let jieba = jieba_rs::Jieba::new();
         let digest = include_str!("../../crawler/data/digest-2020-05-15.txt");
         let synth = crate::synth::text(11, digest, crate::Lang::Zh, 100_000);
@@ -496,8 +534,23 @@ mod tests {
                     index.push((w.word.to_string(), byte + w.byte_start, byte + w.byte_end, position + ci));
                 }
             }
-            for w in jieba.cut(run, false) {
-                query.push((w.word.to_string(), byte + w.byte_start, byte + w.byte_end, position + w.start));
+            // Query mode: the fewest longest words covering the run.
+            let starts: Vec<usize> = run.char_indices().map(|(b, _)| b).chain([run.len()]).collect();
+            let n = starts.len() - 1;
+            let end_at =
+                |j: usize| all.iter().filter(|w| w.start == j).map(|w| w.end).max().unwrap_or(j + 1).max(j + 1);
+            let (mut covered, mut from) = (0, 0);
+            while covered < n {
+                let mut best = covered;
+                for j in from..=covered {
+                    if end_at(j) > end_at(best) || (end_at(j) == end_at(best) && j < best) {
+                        best = j;
+                    }
+                }
+                let (b, e) = (starts[best], starts[end_at(best)]);
+                query.push((run[b..e].to_string(), byte + b, byte + e, position + best));
+                covered = end_at(best);
+                from = best + 1;
             }
             byte += run.len() + "、".len();
             position += run.chars().count();
@@ -522,6 +575,17 @@ mod tests {
                     prop_assert!(t.position >= last_pos);
                     last_pos = t.position;
                 }
+            }
+        }
+
+        /// Every query token is an index token at the same position, so a
+        /// query that is a substring of a text matches it as a phrase.
+        #[test]
+        fn query_tokens_are_index_tokens(s in "[a-zA-Z0-9 \\-一致性评价仿制药品上市许可持有人知识产权局号年第的了]{0,40}") {
+            let index: std::collections::HashSet<(String, usize)> =
+                analyze(&s, Mode::Index).into_iter().map(|t| (t.text, t.position)).collect();
+            for t in analyze(&s, Mode::Query) {
+                prop_assert!(index.contains(&(t.text.clone(), t.position)), "{:?} not among index tokens of {:?}", t, s);
             }
         }
     }

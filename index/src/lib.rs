@@ -37,10 +37,12 @@
 pub mod analyzer;
 pub mod docnum;
 pub mod error;
+pub mod facets;
 pub mod notice;
 pub mod schema;
 pub mod search;
 pub mod segmenter;
+mod snippet;
 pub mod store;
 pub mod synth;
 pub mod writer;

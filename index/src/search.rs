@@ -14,12 +14,11 @@ use std::time::Instant;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use tantivy::collector::{Count, FacetCollector, MultiCollector, TopDocs};
+use tantivy::collector::TopDocs;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
 };
-use tantivy::schema::{Facet, Field, IndexRecordOption};
-use tantivy::snippet::SnippetGenerator;
+use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, Order, Searcher, Term};
 
 use crate::analyzer::{self, Mode};
@@ -27,6 +26,7 @@ use crate::docnum;
 use crate::error::{Error, Result};
 use crate::notice::{Attachment, Source};
 use crate::schema::{self, Fields};
+use crate::snippet::Highlighter;
 use crate::store::NoticeIndex;
 use crate::writer::date_value;
 
@@ -36,8 +36,11 @@ pub const MAX_QUERY_CHARS: usize = 500;
 pub const MAX_LIMIT: usize = 100;
 /// Largest offset (deep paging costs memory for no reader's benefit).
 pub const MAX_OFFSET: usize = 10_000;
-/// Snippet length in characters.
+/// Length of the lead shown when no query term is in the body, in characters.
 const SNIPPET_CHARS: usize = 180;
+/// Longest snippet around matches, in bytes (≈ 60 Chinese characters or
+/// 180 Latin ones, as Tantivy's snippet generator counted them).
+const SNIPPET_BYTES: usize = 180;
 
 /// Boost of a title match relative to a body match.
 const TITLE_BOOST: f32 = 3.0;
@@ -449,39 +452,22 @@ impl NoticeIndex {
         let query = BooleanQuery::new(clauses);
 
         let searcher = self.reader.searcher();
-        let mut multi = MultiCollector::new();
-        let count = multi.add_collector(Count);
-        let mut by_source = FacetCollector::for_field(schema::SOURCE);
-        by_source.add_facet(Facet::root());
-        let by_source = multi.add_collector(by_source);
-        let mut by_month = FacetCollector::for_field(schema::MONTH);
-        by_month.add_facet(Facet::root());
-        let by_month = multi.add_collector(by_month);
-
         let top = TopDocs::with_limit(req.limit).and_offset(req.offset);
-        let (page, mut fruit) = match req.sort {
+        let (page, counts) = match req.sort {
             Sort::Relevance => {
-                let handle = multi.add_collector(top.order_by_score());
-                let mut fruit = searcher.search(&query, &multi)?;
-                (handle.extract(&mut fruit), fruit)
+                let (page, counts) =
+                    searcher.search(&query, &(top.order_by_score(), self.facet_tables.counter(&searcher)?))?;
+                (page, counts)
             }
-            Sort::Newest => {
-                let by_date = top.order_by_fast_field::<tantivy::DateTime>(schema::PUBLISHED, Order::Desc);
-                let handle = multi.add_collector(by_date);
-                let mut fruit = searcher.search(&query, &multi)?;
-                let page = handle.extract(&mut fruit).into_iter().map(|(_, addr)| (0.0, addr)).collect();
-                (page, fruit)
-            }
-            Sort::Discovered => {
-                let by_seen = top.order_by_fast_field::<tantivy::DateTime>(schema::FIRST_SEEN, Order::Desc);
-                let handle = multi.add_collector(by_seen);
-                let mut fruit = searcher.search(&query, &multi)?;
-                let page = handle.extract(&mut fruit).into_iter().map(|(_, addr)| (0.0, addr)).collect();
-                (page, fruit)
+            Sort::Newest | Sort::Discovered => {
+                let field = if req.sort == Sort::Newest { schema::PUBLISHED } else { schema::FIRST_SEEN };
+                let by_date = top.order_by_fast_field::<tantivy::DateTime>(field, Order::Desc);
+                let (page, counts) = searcher.search(&query, &(by_date, self.facet_tables.counter(&searcher)?))?;
+                (page.into_iter().map(|(_, addr)| (0.0, addr)).collect(), counts)
             }
         };
-        let total = count.extract(&mut fruit);
-        let facets = facets(&by_source.extract(&mut fruit), &by_month.extract(&mut fruit));
+        let total = counts.total as usize;
+        let facets = Facets { month: counts.month_labels(), source: counts.source };
         self.finish(req, &searcher, &*positive, page, total, facets, started)
     }
 
@@ -496,8 +482,7 @@ impl NoticeIndex {
         facets: Facets,
         started: Instant,
     ) -> Result<SearchResults> {
-        let mut body_snippets = SnippetGenerator::create(searcher, positive, self.fields.body)?;
-        body_snippets.set_max_num_chars(SNIPPET_CHARS);
+        let mut body_hl = Highlighter::for_query(searcher, positive, self.fields.body)?;
         // Titles are short: highlight them whole, from the query's title terms.
         let mut title_terms = std::collections::HashSet::new();
         let mut body_terms: Vec<String> = Vec::new();
@@ -510,25 +495,19 @@ impl NoticeIndex {
                 }
             }
         });
+        let mut title_hl = Highlighter::for_terms(title_terms);
         let mut hits = Vec::with_capacity(page.len());
         for (score, addr) in page {
             let notice = self.decode(&searcher.doc(addr)?)?;
             // Analysing a whole 20 KB body per hit would cost more than the
             // search itself: analyse only a window around the first match.
-            let body = body_snippets.snippet(snippet_window(&notice.body, &body_terms));
-            let (snippet, highlights) = if body.fragment().is_empty() {
-                (lead(&notice.body, SNIPPET_CHARS), Vec::new())
-            } else {
-                let ranges = merge_ranges(body.highlighted().iter().map(|r| [r.start, r.end]));
-                (body.fragment().to_string(), ranges)
+            let window = snippet_window(&notice.body, &body_terms);
+            let (snippet, highlights) = match body_hl.best_fragment(window, SNIPPET_BYTES) {
+                Some(f) => (window[f.range].to_string(), f.highlights),
+                None => (lead(&notice.body, SNIPPET_CHARS), Vec::new()),
             };
             let snippet_html = to_html(&snippet, &highlights);
-            let title_ranges = merge_ranges(
-                analyzer::analyze(&notice.title, Mode::Index)
-                    .into_iter()
-                    .filter(|t| title_terms.contains(&t.text))
-                    .map(|t| [t.offset_from, t.offset_to]),
-            );
+            let title_ranges = title_hl.highlight_all(&notice.title);
             let title_html = to_html(&notice.title, &title_ranges);
             hits.push(Hit {
                 id: notice.id,
@@ -561,17 +540,6 @@ impl NoticeIndex {
     }
 }
 
-fn facets(by_source: &tantivy::collector::FacetCounts, by_month: &tantivy::collector::FacetCounts) -> Facets {
-    let collect = |counts: &tantivy::collector::FacetCounts| -> BTreeMap<String, u64> {
-        counts
-            .get(Facet::root())
-            .filter(|(_, n)| *n > 0)
-            .map(|(facet, n)| (facet.to_path().first().map(|s| s.to_string()).unwrap_or_default(), n))
-            .collect()
-    };
-    Facets { source: collect(by_source), month: collect(by_month) }
-}
-
 /// The part of `body` worth analysing for a snippet: a window around the
 /// first place a query term appears as written (terms are lowercased and
 /// stems are prefixes of their words, so a case-insensitive search finds
@@ -599,20 +567,6 @@ fn snippet_window<'a>(body: &'a str, terms: &[String]) -> &'a str {
         end += 1;
     }
     &body[start..end]
-}
-
-/// Merges overlapping or touching ranges (`一致性` + `评价` → one range).
-fn merge_ranges(ranges: impl Iterator<Item = [usize; 2]>) -> Vec<[usize; 2]> {
-    let mut v: Vec<[usize; 2]> = ranges.collect();
-    v.sort();
-    let mut out: Vec<[usize; 2]> = Vec::with_capacity(v.len());
-    for r in v {
-        match out.last_mut() {
-            Some(last) if r[0] <= last[1] => last[1] = last[1].max(r[1]),
-            _ => out.push(r),
-        }
-    }
-    out
 }
 
 /// HTML of `text` with `ranges` in `<b>`.
@@ -689,45 +643,31 @@ impl NoticeIndex {
     /// Counts by source, the date range and the last commit.
     pub fn stats(&self) -> Result<Stats> {
         let searcher = self.reader.searcher();
-        let mut multi = MultiCollector::new();
-        let count = multi.add_collector(Count);
-        let mut by_source = FacetCollector::for_field(schema::SOURCE);
-        by_source.add_facet(Facet::root());
-        let by_source = multi.add_collector(by_source);
-        let mut by_month = FacetCollector::for_field(schema::MONTH);
-        by_month.add_facet(Facet::root());
-        let by_month = multi.add_collector(by_month);
-        let newest = multi.add_collector(
-            TopDocs::with_limit(1).order_by_fast_field::<tantivy::DateTime>(schema::PUBLISHED, Order::Desc),
-        );
-        let oldest = multi.add_collector(
-            TopDocs::with_limit(1).order_by_fast_field::<tantivy::DateTime>(schema::PUBLISHED, Order::Asc),
-        );
-        let mut fruit = searcher.search(&AllQuery, &multi)?;
+        let newest = TopDocs::with_limit(1).order_by_fast_field::<tantivy::DateTime>(schema::PUBLISHED, Order::Desc);
+        let oldest = TopDocs::with_limit(1).order_by_fast_field::<tantivy::DateTime>(schema::PUBLISHED, Order::Asc);
+        let (newest, oldest, counts) =
+            searcher.search(&AllQuery, &(newest, oldest, self.facet_tables.counter(&searcher)?))?;
         let to_date = |d: Option<tantivy::DateTime>| {
             d.and_then(|d| chrono::DateTime::from_timestamp(d.into_timestamp_secs(), 0)).map(|d| d.date_naive())
         };
-        let latest = newest.extract(&mut fruit).first().and_then(|(d, _)| to_date(*d));
-        // Ascending order puts missing values first; fall back to a scan.
-        let mut earliest = oldest.extract(&mut fruit).first().and_then(|(d, _)| to_date(*d));
-        let f = facets(&by_source.extract(&mut fruit), &by_month.extract(&mut fruit));
-        if earliest.is_none() {
-            earliest = f
-                .month
-                .keys()
-                .filter(|k| k.as_str() != schema::UNDATED)
-                .min()
-                .and_then(|m| parse_date(m, DateEnd::Start).ok());
-            if let (Some(e), Ok(all)) = (earliest, self.all()) {
-                earliest = all.iter().filter_map(|n| n.published).filter(|d| d.year() == e.year()).min();
+        let latest = newest.first().and_then(|(d, _)| to_date(*d));
+        // Ascending order puts missing values first; fall back to the
+        // earliest month counted, then a scan of that year.
+        let mut earliest = oldest.first().and_then(|(d, _)| to_date(*d));
+        if earliest.is_none()
+            && let Some(&m) = counts.month.keys().next()
+        {
+            let year = m.div_euclid(12);
+            if let Ok(all) = self.all() {
+                earliest = all.iter().filter_map(|n| n.published).filter(|d| d.year() == year).min();
             }
         }
         Ok(Stats {
-            total: count.extract(&mut fruit) as u64,
-            by_source: f.source,
+            total: counts.total,
+            by_source: counts.source,
             earliest,
             latest,
-            undated: f.month.get(schema::UNDATED).copied().unwrap_or(0),
+            undated: counts.undated,
             last_commit: self.last_commit()?,
         })
     }
@@ -783,8 +723,7 @@ mod tests {
     }
 
     #[test]
-    fn ranges_merge_and_html_escapes() {
-        assert_eq!(merge_ranges([[9, 15], [0, 9], [20, 22]].into_iter()), vec![[0, 15], [20, 22]]);
+    fn html_escapes() {
         assert_eq!(to_html("a<b>c", &[[4, 5]]), "a&lt;b&gt;<b>c</b>");
     }
 }

@@ -10,6 +10,7 @@ use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
 use crate::analyzer;
 use crate::error::{Error, Result};
+use crate::facets::TableCache;
 use crate::notice::Notice;
 use crate::schema::{self, Fields};
 use crate::writer::NoticeWriter;
@@ -24,6 +25,8 @@ pub struct NoticeIndex {
     pub(crate) index: Index,
     pub(crate) reader: IndexReader,
     pub(crate) fields: Fields,
+    /// Per-segment source and month tables for facet counts.
+    pub(crate) facet_tables: TableCache,
     path: Option<PathBuf>,
 }
 
@@ -46,7 +49,7 @@ impl NoticeIndex {
         analyzer::register(index.tokenizers());
         let fields = Fields::from_schema(&index.schema())?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::OnCommitWithDelay).try_into()?;
-        Ok(NoticeIndex { index, reader, fields, path })
+        Ok(NoticeIndex { index, reader, fields, facet_tables: TableCache::default(), path })
     }
 
     /// Where the index lives, if on disk.
