@@ -4,10 +4,10 @@
 //! facet text on every segment and query (an sstable scan per ordinal);
 //! with ~180 months in an index that was a third of a broad query's time,
 //! and reading two fast columns per match still cost ~18 ns a document
-//! (profiles in BENCHMARKS.md). Segments never change once written, so each
-//! gets a [`SegmentTable`] once, the first time a search sees it: a source
-//! number and a month number per document, in two plain arrays. Counting a
-//! match is then two array reads. The number of matches is the sum of the
+//! (profiles in BENCHMARKS.md). Months are computed from the `published`
+//! fast column by arithmetic, and segments never change once written, so a
+//! segment searched again gets a table: a source slot and a month slot per
+//! document, in two plain arrays. Counting a match is then two array reads. The number of matches is the sum of the
 //! source counts (every notice has exactly one source), so no separate
 //! `Count` collector walks the matches again.
 
@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::Column;
 use tantivy::index::SegmentId;
 use tantivy::schema::Facet;
 use tantivy::{DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
@@ -52,80 +53,119 @@ impl FacetCounts {
     }
 }
 
-/// Source and month of every document of one segment.
-#[derive(Debug)]
-pub struct SegmentTable {
-    /// Index into `labels` per document.
-    source: Vec<u16>,
-    /// Source labels of the segment.
+/// A segment's source and month columns, read per document.
+#[derive(Debug, Clone)]
+struct SegmentColumns {
+    /// Source ordinal per document.
+    source_ords: Option<Column<u64>>,
+    /// Source labels by ordinal (at least one).
     labels: Vec<String>,
-    /// Per document: 0 for undated, else `month - first_month + 1`.
-    month: Vec<u16>,
+    /// Publication dates; `None` when the segment counts as undated.
+    published: Option<Column<tantivy::DateTime>>,
     /// Month number (`year * 12 + month0`) of month slot 1.
     first_month: i32,
-    /// Number of month slots, undated included.
+    /// Number of month slots, slot 0 (undated) included.
     month_slots: usize,
 }
 
-impl SegmentTable {
-    /// Reads the segment's source facet and `published` columns once.
-    fn build(reader: &SegmentReader) -> tantivy::Result<SegmentTable> {
-        let max_doc = reader.max_doc() as usize;
+impl SegmentColumns {
+    fn open(reader: &SegmentReader) -> tantivy::Result<SegmentColumns> {
         let mut labels = Vec::new();
-        let mut source = vec![0u16; max_doc];
-        if let Some(col) = reader.fast_fields().str(schema::SOURCE)? {
-            let facets = reader.facet_reader(schema::SOURCE)?;
-            // More distinct hosts than a u16 holds cannot happen in practice;
-            // the rest would share the last label rather than panic.
-            let n = facets.num_facets().min(u16::MAX as usize);
-            let mut facet = Facet::root();
-            for ord in 0..n {
-                facets.facet_from_ord(ord as u64, &mut facet)?;
-                labels.push(facet.to_path().first().map(|s| s.to_string()).unwrap_or_default());
-            }
-            let ords = col.ords();
-            for (doc, slot) in source.iter_mut().enumerate() {
-                if let Some(ord) = ords.first(doc as DocId) {
-                    *slot = (ord as usize).min(n.saturating_sub(1)) as u16;
+        let source_ords = match reader.fast_fields().str(schema::SOURCE)? {
+            Some(col) => {
+                let facets = reader.facet_reader(schema::SOURCE)?;
+                // More distinct hosts than a u16 holds cannot happen in
+                // practice; the rest would share the last label, not panic.
+                let n = facets.num_facets().min(u16::MAX as usize);
+                let mut facet = Facet::root();
+                for ord in 0..n {
+                    facets.facet_from_ord(ord as u64, &mut facet)?;
+                    labels.push(facet.to_path().first().map(|s| s.to_string()).unwrap_or_default());
                 }
+                Some(col.ords().clone())
             }
-        }
+            None => None,
+        };
         if labels.is_empty() {
             labels.push(String::new());
         }
-        let mut month = vec![0u16; max_doc];
-        let mut first_month = 0;
-        let mut month_slots = 1;
+        let mut out = SegmentColumns { source_ords, labels, published: None, first_month: 0, month_slots: 1 };
         if let Some(col) = reader.fast_fields().column_opt::<tantivy::DateTime>(schema::PUBLISHED)?
             && col.num_docs() > 0
-            && col.get_cardinality() != tantivy::columnar::Cardinality::Multivalued
         {
             let (lo, hi) = (month_of(col.min_value()), month_of(col.max_value()));
             // Dates spread over more than five thousand years are not
             // notices anyone publishes: such a segment counts as undated.
             if (0..i32::from(u16::MAX) - 1).contains(&(hi - lo)) {
-                first_month = lo;
-                month_slots = (hi - lo + 2) as usize;
-                for (doc, slot) in month.iter_mut().enumerate() {
-                    if let Some(d) = col.first(doc as DocId) {
-                        *slot = (month_of(d) - lo + 1) as u16;
-                    }
-                }
+                out.first_month = lo;
+                out.month_slots = (hi - lo + 2) as usize;
+                out.published = Some(col);
             }
         }
-        Ok(SegmentTable { source, labels, month, first_month, month_slots })
+        Ok(out)
+    }
+
+    #[inline]
+    fn source_slot(&self, doc: DocId) -> u16 {
+        let last = self.labels.len() - 1;
+        self.source_ords.as_ref().and_then(|c| c.first(doc)).map_or(0, |ord| (ord as usize).min(last) as u16)
+    }
+
+    #[inline]
+    fn month_slot(&self, doc: DocId) -> u16 {
+        match self.published.as_ref().and_then(|c| c.first(doc)) {
+            Some(d) => (month_of(d) - self.first_month + 1).clamp(0, self.month_slots as i32 - 1) as u16,
+            None => 0,
+        }
     }
 }
 
-/// The tables of the segments searched lately, by segment id.
+/// Source and month slot of every document of one segment.
+#[derive(Debug)]
+struct SegmentTable {
+    columns: SegmentColumns,
+    source: Vec<u16>,
+    month: Vec<u16>,
+}
+
+impl SegmentTable {
+    fn build(columns: SegmentColumns, max_doc: DocId) -> SegmentTable {
+        let source = (0..max_doc).map(|d| columns.source_slot(d)).collect();
+        let month = (0..max_doc).map(|d| columns.month_slot(d)).collect();
+        SegmentTable { columns, source, month }
+    }
+}
+
+/// How a segment's documents are looked up.
+#[derive(Debug, Clone)]
+enum Slots {
+    /// Column reads per document (a segment searched for the first time).
+    Columns(SegmentColumns),
+    /// Array reads per document.
+    Table(Arc<SegmentTable>),
+}
+
+impl Slots {
+    fn columns(&self) -> &SegmentColumns {
+        match self {
+            Slots::Columns(c) => c,
+            Slots::Table(t) => &t.columns,
+        }
+    }
+}
+
+/// Tables of the segments searched lately, by segment id. A segment gets
+/// its table the second time it is searched: a one-shot `notices search`
+/// never pays for one (building it reads every document's columns, ~3 ms
+/// at 100k notices), a server pays once per segment.
 #[derive(Debug, Clone, Default)]
 pub struct TableCache {
-    tables: Arc<Mutex<HashMap<SegmentId, Arc<SegmentTable>>>>,
+    tables: Arc<Mutex<HashMap<SegmentId, Option<Arc<SegmentTable>>>>>,
 }
 
 impl TableCache {
-    /// A collector for `searcher`'s segments, building the tables of new
-    /// segments and forgetting those of merged-away ones.
+    /// A collector for `searcher`'s segments, building the tables of
+    /// segments seen before and forgetting those merged away.
     pub fn counter(&self, searcher: &Searcher) -> tantivy::Result<FacetCounter> {
         let readers = searcher.segment_readers();
         let mut tables = self.tables.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -133,32 +173,36 @@ impl TableCache {
             let live: std::collections::HashSet<SegmentId> = readers.iter().map(|r| r.segment_id()).collect();
             tables.retain(|id, _| live.contains(id));
         }
-        let mut out = Vec::with_capacity(readers.len());
+        let mut segments = Vec::with_capacity(readers.len());
         for reader in readers {
-            let table = match tables.get(&reader.segment_id()) {
-                Some(t) => t.clone(),
+            let slots = match tables.get(&reader.segment_id()) {
+                Some(Some(table)) => Slots::Table(table.clone()),
+                Some(None) => {
+                    let table = Arc::new(SegmentTable::build(SegmentColumns::open(reader)?, reader.max_doc()));
+                    tables.insert(reader.segment_id(), Some(table.clone()));
+                    Slots::Table(table)
+                }
                 None => {
-                    let t = Arc::new(SegmentTable::build(reader)?);
-                    tables.insert(reader.segment_id(), t.clone());
-                    t
+                    tables.insert(reader.segment_id(), None);
+                    Slots::Columns(SegmentColumns::open(reader)?)
                 }
             };
-            out.push(table);
+            segments.push((reader.segment_id(), slots));
         }
-        Ok(FacetCounter { tables: out })
+        Ok(FacetCounter { segments })
     }
 }
 
 /// The collector: needs no scores, so Tantivy feeds it blocks of documents.
 #[derive(Debug, Clone)]
 pub struct FacetCounter {
-    /// One table per segment of the searcher, in segment order.
-    tables: Vec<Arc<SegmentTable>>,
+    /// Per segment of the searcher it was made for, in segment order.
+    segments: Vec<(SegmentId, Slots)>,
 }
 
 /// Per-segment state of [`FacetCounter`].
 pub struct SegmentFacetCounter {
-    table: Arc<SegmentTable>,
+    slots: Slots,
     by_source: Vec<u64>,
     by_month: Vec<u64>,
 }
@@ -168,12 +212,17 @@ impl Collector for FacetCounter {
     type Child = SegmentFacetCounter;
 
     fn for_segment(&self, ord: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<SegmentFacetCounter> {
-        let table = match self.tables.get(ord as usize) {
-            Some(t) if t.source.len() == reader.max_doc() as usize => t.clone(),
-            // Not the searcher the counter was made for: build it here.
-            _ => Arc::new(SegmentTable::build(reader)?),
+        let slots = match self.segments.get(ord as usize) {
+            Some((id, slots)) if *id == reader.segment_id() => slots.clone(),
+            // Not the searcher the counter was made for: read the columns.
+            _ => Slots::Columns(SegmentColumns::open(reader)?),
         };
-        Ok(SegmentFacetCounter { by_source: vec![0; table.labels.len()], by_month: vec![0; table.month_slots], table })
+        let columns = slots.columns();
+        Ok(SegmentFacetCounter {
+            by_source: vec![0; columns.labels.len()],
+            by_month: vec![0; columns.month_slots],
+            slots,
+        })
     }
 
     fn requires_scoring(&self) -> bool {
@@ -201,13 +250,19 @@ impl SegmentCollector for SegmentFacetCounter {
 
     #[inline]
     fn collect(&mut self, doc: DocId, _: Score) {
-        let doc = doc as usize;
-        // Slots come from the table itself, so they are in range; `get`
-        // keeps a corrupt segment from panicking all the same.
-        if let Some(n) = self.table.source.get(doc).and_then(|&s| self.by_source.get_mut(usize::from(s))) {
+        let (source, month) = match &self.slots {
+            // Slots come from the table itself, so they are in range; `get`
+            // keeps a corrupt segment from panicking all the same.
+            Slots::Table(t) => (
+                t.source.get(doc as usize).copied().unwrap_or(0),
+                t.month.get(doc as usize).copied().unwrap_or(0),
+            ),
+            Slots::Columns(c) => (c.source_slot(doc), c.month_slot(doc)),
+        };
+        if let Some(n) = self.by_source.get_mut(usize::from(source)) {
             *n += 1;
         }
-        if let Some(n) = self.table.month.get(doc).and_then(|&m| self.by_month.get_mut(usize::from(m))) {
+        if let Some(n) = self.by_month.get_mut(usize::from(month)) {
             *n += 1;
         }
     }
@@ -219,8 +274,9 @@ impl SegmentCollector for SegmentFacetCounter {
     }
 
     fn harvest(self) -> FacetCounts {
+        let columns = self.slots.columns();
         let mut out = FacetCounts { undated: self.by_month.first().copied().unwrap_or(0), ..FacetCounts::default() };
-        for (label, &n) in self.table.labels.iter().zip(&self.by_source) {
+        for (label, &n) in columns.labels.iter().zip(&self.by_source) {
             if n > 0 {
                 *out.source.entry(label.clone()).or_default() += n;
                 out.total += n;
@@ -228,7 +284,7 @@ impl SegmentCollector for SegmentFacetCounter {
         }
         for (i, &n) in self.by_month.iter().enumerate().skip(1) {
             if n > 0 {
-                out.month.insert(self.table.first_month + i as i32 - 1, n);
+                out.month.insert(columns.first_month + i as i32 - 1, n);
             }
         }
         out
@@ -274,6 +330,42 @@ mod tests {
             assert_eq!(m, d.year() * 12 + d.month0() as i32, "{d}");
             d = d.succ_opt().unwrap();
         }
+    }
+
+    /// The first search of a segment reads columns, later ones its table:
+    /// both count the same, across two segments and an update.
+    #[test]
+    fn columns_and_tables_count_alike() {
+        use crate::{Notice, NoticeIndex, SearchRequest, Source};
+        let index = NoticeIndex::in_memory().unwrap();
+        let mut w = index.writer(1).unwrap();
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+        let notices = [
+            (Source::Cnipa, day(2020, 5, 13)),
+            (Source::Nmpa, day(2020, 5, 31)),
+            (Source::Nmpa, day(2019, 12, 1)),
+            (Source::Other("example.org".into()), None),
+            (Source::Fda, day(1970, 1, 1)),
+        ];
+        for (i, (source, date)) in notices.into_iter().enumerate() {
+            let mut n = Notice::crawled(source, &format!("https://example.org/{i}"), "通知", "药品 notice");
+            n.published = date;
+            w.upsert(&n).unwrap();
+            if i == 2 {
+                w.commit("test").unwrap();
+            }
+        }
+        w.commit("test").unwrap();
+        index.reload().unwrap();
+        let facets = |index: &NoticeIndex| index.search(&SearchRequest::new("药品")).unwrap().facets;
+        let first = facets(&index);
+        assert_eq!(first.source.values().sum::<u64>(), 5);
+        assert_eq!(first.source.get("NMPA"), Some(&2));
+        assert_eq!(first.source.get("other/example.org"), Some(&1));
+        let months: Vec<(&str, u64)> = first.month.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        assert_eq!(months, [("1970-01", 1), ("2019-12", 1), ("2020-05", 2), ("undated", 1)]);
+        assert_eq!(facets(&index), first, "second search (tables built)");
+        assert_eq!(facets(&index), first, "third search (tables used)");
     }
 
     #[test]
