@@ -253,10 +253,9 @@ impl SegmentCollector for SegmentFacetCounter {
         let (source, month) = match &self.slots {
             // Slots come from the table itself, so they are in range; `get`
             // keeps a corrupt segment from panicking all the same.
-            Slots::Table(t) => (
-                t.source.get(doc as usize).copied().unwrap_or(0),
-                t.month.get(doc as usize).copied().unwrap_or(0),
-            ),
+            Slots::Table(t) => {
+                (t.source.get(doc as usize).copied().unwrap_or(0), t.month.get(doc as usize).copied().unwrap_or(0))
+            }
             Slots::Columns(c) => (c.source_slot(doc), c.month_slot(doc)),
         };
         if let Some(n) = self.by_source.get_mut(usize::from(source)) {
