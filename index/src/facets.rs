@@ -140,7 +140,7 @@ impl SegmentTable {
 #[derive(Debug, Clone)]
 enum Slots {
     /// Column reads per document (a segment searched for the first time).
-    Columns(SegmentColumns),
+    Columns(Box<SegmentColumns>),
     /// Array reads per document.
     Table(Arc<SegmentTable>),
 }
@@ -184,7 +184,7 @@ impl TableCache {
                 }
                 None => {
                     tables.insert(reader.segment_id(), None);
-                    Slots::Columns(SegmentColumns::open(reader)?)
+                    Slots::Columns(Box::new(SegmentColumns::open(reader)?))
                 }
             };
             segments.push((reader.segment_id(), slots));
@@ -215,7 +215,7 @@ impl Collector for FacetCounter {
         let slots = match self.segments.get(ord as usize) {
             Some((id, slots)) if *id == reader.segment_id() => slots.clone(),
             // Not the searcher the counter was made for: read the columns.
-            _ => Slots::Columns(SegmentColumns::open(reader)?),
+            _ => Slots::Columns(Box::new(SegmentColumns::open(reader)?)),
         };
         let columns = slots.columns();
         Ok(SegmentFacetCounter {
