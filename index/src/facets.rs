@@ -3,13 +3,13 @@
 //! Tantivy's `FacetCollector` turns every collected ordinal back into its
 //! facet text on every segment and query (an sstable scan per ordinal);
 //! with ~180 months in an index that was a third of a broad query's time,
-//! and reading two fast columns per match still cost ~18 ns a document
-//! (profiles in BENCHMARKS.md). Months are computed from the `published`
-//! fast column by arithmetic, and segments never change once written, so a
+//! and reading two fast columns per match still costs ~18 ns a document
+//! (profiles in BENCHMARKS.md). Here months come from the `published` fast
+//! column by arithmetic, and since segments never change once written, a
 //! segment searched again gets a table: a source slot and a month slot per
-//! document, in two plain arrays. Counting a match is then two array reads. The number of matches is the sum of the
-//! source counts (every notice has exactly one source), so no separate
-//! `Count` collector walks the matches again.
+//! document, in two plain arrays, so counting a match is two array reads.
+//! The number of matches is the sum of the source counts (every notice has
+//! exactly one source), so no separate `Count` collector walks them again.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
