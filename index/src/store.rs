@@ -15,6 +15,9 @@ use crate::notice::Notice;
 use crate::schema::{self, Fields};
 use crate::writer::NoticeWriter;
 
+/// Most threads one search uses (one per segment at most).
+const MAX_SEARCH_THREADS: usize = 4;
+
 /// A notice index: the Tantivy index, one long-lived reader, and the fields.
 ///
 /// The reader reloads by itself shortly after any commit, also a commit
@@ -45,8 +48,14 @@ impl NoticeIndex {
         Self::with_index(Index::create_in_ram(schema::build()), None)
     }
 
-    fn with_index(index: Index, path: Option<PathBuf>) -> Result<NoticeIndex> {
+    fn with_index(mut index: Index, path: Option<PathBuf>) -> Result<NoticeIndex> {
         analyzer::register(index.tokenizers());
+        // Segments are searched in parallel: a broad query over two large
+        // segments takes about half the time on two cores (BENCHMARKS.md).
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_SEARCH_THREADS);
+        if threads > 1 {
+            index.set_multithread_executor(threads)?;
+        }
         let fields = Fields::from_schema(&index.schema())?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::OnCommitWithDelay).try_into()?;
         Ok(NoticeIndex { index, reader, fields, facet_tables: TableCache::default(), path })
