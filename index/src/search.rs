@@ -483,19 +483,9 @@ impl NoticeIndex {
         started: Instant,
     ) -> Result<SearchResults> {
         let mut body_hl = Highlighter::for_query(searcher, positive, self.fields.body)?;
+        let body_terms: Vec<String> = body_hl.terms().map(str::to_string).collect();
         // Titles are short: highlight them whole, from the query's title terms.
-        let mut title_terms = std::collections::HashSet::new();
-        let mut body_terms: Vec<String> = Vec::new();
-        positive.query_terms(&mut |term, _| {
-            if let Some(text) = term.value().as_str() {
-                if term.field() == self.fields.title {
-                    title_terms.insert(text.to_string());
-                } else if term.field() == self.fields.body {
-                    body_terms.push(text.to_string());
-                }
-            }
-        });
-        let mut title_hl = Highlighter::for_terms(title_terms);
+        let mut title_hl = Highlighter::for_query_unweighted(positive, self.fields.title);
         let mut hits = Vec::with_capacity(page.len());
         for (score, addr) in page {
             let notice = self.decode(&searcher.doc(addr)?)?;

@@ -40,14 +40,7 @@ impl Highlighter {
     /// Highlights the terms `query` has on `field`, weighted by how rare
     /// they are in the index.
     pub(crate) fn for_query(searcher: &Searcher, query: &dyn Query, field: Field) -> Result<Highlighter> {
-        let mut wanted: Vec<(String, Term)> = Vec::new();
-        query.query_terms(&mut |term, _| {
-            if term.field() == field
-                && let Some(text) = term.value().as_str()
-            {
-                wanted.push((text.to_string(), term.clone()));
-            }
-        });
+        let wanted = field_terms(query, field);
         let mut terms = HashMap::with_capacity(wanted.len());
         for (text, term) in wanted {
             if terms.contains_key(&text) {
@@ -61,12 +54,23 @@ impl Highlighter {
         Ok(Highlighter { tokenizer: BilingualTokenizer::new(Mode::Index), terms })
     }
 
+    /// Highlights the terms `query` has on `field`, all weighing the same
+    /// (for short texts highlighted whole, such as titles).
+    pub(crate) fn for_query_unweighted(query: &dyn Query, field: Field) -> Highlighter {
+        Self::for_terms(field_terms(query, field).into_iter().map(|(text, _)| text))
+    }
+
     /// Highlights `terms`, all weighing the same.
     pub(crate) fn for_terms(terms: impl IntoIterator<Item = String>) -> Highlighter {
         Highlighter {
             tokenizer: BilingualTokenizer::new(Mode::Index),
             terms: terms.into_iter().map(|t| (t, 1.0)).collect(),
         }
+    }
+
+    /// The term texts highlighted.
+    pub(crate) fn terms(&self) -> impl Iterator<Item = &str> {
+        self.terms.keys().map(String::as_str)
     }
 
     /// Every match in `text`, as merged byte ranges.
@@ -127,6 +131,19 @@ impl Highlighter {
         );
         Some(Fragment { range, highlights })
     }
+}
+
+/// The text terms `query` has on `field`, with their terms.
+fn field_terms(query: &dyn Query, field: Field) -> Vec<(String, Term)> {
+    let mut out = Vec::new();
+    query.query_terms(&mut |term, _| {
+        if term.field() == field
+            && let Some(text) = term.value().as_str()
+        {
+            out.push((text.to_string(), term.clone()));
+        }
+    });
+    out
 }
 
 /// Sorts and merges overlapping or touching ranges (`一致性` + `评价` → one).
