@@ -1,0 +1,111 @@
+//! Mutated real files: byte flips and truncations of every fixture end as
+//! text, "no text" or an error, never a panic, and within the time cap.
+//! Cases proptest finds are kept in `fuzz.proptest-regressions` and, when
+//! they taught something, as named tests below.
+
+use std::time::{Duration, Instant};
+
+use extract::{Limits, extract};
+use proptest::prelude::*;
+
+const FIXTURES: [&str; 9] = [
+    "chinese.pdf",
+    "scan.pdf",
+    "broken.pdf",
+    "encrypted.pdf",
+    "table.docx",
+    "notice.doc",
+    "sheets.xlsx",
+    "sheets.xls",
+    "bundle.zip",
+];
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+fn limits() -> Limits {
+    Limits {
+        max_seconds: 10,
+        max_unzipped_bytes: 32 << 20,
+        ..Limits::default()
+    }
+}
+
+/// Runs one mutated file: it must come back, in time, with text that is
+/// not garbage or with a reason.
+fn check(bytes: Vec<u8>, name: &str) {
+    let limits = limits();
+    let started = Instant::now();
+    // `extract_capped`: a hang would fail the test instead of stalling it.
+    match extract::extract_capped(bytes, name, None, &limits) {
+        Ok(got) => {
+            assert_eq!(got.text.is_some(), got.no_text.is_none(), "{got:?}");
+            if let Some(text) = &got.text {
+                assert!(!text.is_empty());
+                assert!(!extract::normalize::is_unreadable(text), "{text}");
+            }
+        }
+        Err(e) => assert!(!e.to_string().is_empty()),
+    }
+    assert!(
+        started.elapsed() < limits.timeout() + Duration::from_secs(2),
+        "{name} took {:?}",
+        started.elapsed()
+    );
+}
+
+fn fixture_index() -> impl Strategy<Value = usize> {
+    0..FIXTURES.len()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn byte_flips_never_panic(
+        which in fixture_index(),
+        flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..16),
+    ) {
+        let name = FIXTURES[which];
+        let mut bytes = fixture(name);
+        for (at, value) in flips {
+            let i = at.index(bytes.len());
+            bytes[i] = value;
+        }
+        check(bytes, name);
+    }
+
+    #[test]
+    fn truncations_never_panic(which in fixture_index(), keep in any::<prop::sample::Index>()) {
+        let name = FIXTURES[which];
+        let mut bytes = fixture(name);
+        bytes.truncate(keep.index(bytes.len()));
+        check(bytes, name);
+    }
+
+    #[test]
+    fn spliced_fixtures_never_panic(
+        a in fixture_index(),
+        b in fixture_index(),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        // The head of one file with the tail of another: plausible headers,
+        // nonsense structures.
+        let (x, y) = (fixture(FIXTURES[a]), fixture(FIXTURES[b]));
+        let at = cut.index(x.len().min(y.len()));
+        let mut bytes = x[..at].to_vec();
+        bytes.extend_from_slice(&y[at..]);
+        check(bytes, FIXTURES[a]);
+    }
+}
+
+#[test]
+fn empty_and_tiny_inputs() {
+    for name in FIXTURES {
+        check(Vec::new(), name);
+        check(b"%PDF-".to_vec(), name);
+        check(b"PK\x03\x04".to_vec(), name);
+        check(vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1], name);
+    }
+}
