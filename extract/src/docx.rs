@@ -65,46 +65,40 @@ fn part_text(xml: &[u8], out: &mut String, deadline: &Deadline) -> Result<()> {
         let event = reader.read_event().map_err(|e| malformed(&e, pos))?;
         match event {
             Event::Start(e) => match e.local_name().as_ref() {
-                b"Fallback" => fallback_depth += 1,
-                b"t" => in_text = true,
-                b"tc" => cell_depth += 1,
+                "Fallback" => fallback_depth += 1,
+                "t" => in_text = true,
+                "tc" => cell_depth += 1,
                 _ => {}
             },
             Event::End(e) => match e.local_name().as_ref() {
-                b"Fallback" => fallback_depth = fallback_depth.saturating_sub(1),
-                b"t" => in_text = false,
-                b"p" if fallback_depth == 0 => {
+                "Fallback" => fallback_depth = fallback_depth.saturating_sub(1),
+                "t" => in_text = false,
+                "p" if fallback_depth == 0 => {
                     // In a cell, its paragraphs run on; the cell end tabs.
                     out.push(if cell_depth > 0 { ' ' } else { '\n' });
                 }
-                b"tc" if fallback_depth == 0 => {
+                "tc" if fallback_depth == 0 => {
                     cell_depth = cell_depth.saturating_sub(1);
                     trim_end_spaces(out);
                     out.push('\t');
                 }
-                b"tr" if fallback_depth == 0 => {
+                "tr" if fallback_depth == 0 => {
                     trim_end_tabs(out);
                     out.push('\n');
                 }
                 _ => {}
             },
             Event::Empty(e) if fallback_depth == 0 => match e.local_name().as_ref() {
-                b"tab" => out.push('\t'),
-                b"br" | b"cr" => out.push('\n'),
+                "tab" => out.push('\t'),
+                "br" | "cr" => out.push('\n'),
                 _ => {}
             },
-            Event::Text(t) if in_text && fallback_depth == 0 => {
-                out.push_str(&t.decode().map_err(|e| malformed(&e, pos))?);
-            }
-            Event::CData(t) if in_text && fallback_depth == 0 => {
-                out.push_str(&t.decode().map_err(|e| malformed(&e, pos))?);
-            }
+            Event::Text(t) if in_text && fallback_depth == 0 => out.push_str(&t.xml10_content()),
+            Event::CData(t) if in_text && fallback_depth == 0 => out.push_str(&t.xml10_content()),
             Event::GeneralRef(r) if in_text && fallback_depth == 0 => {
                 if let Some(c) = r.resolve_char_ref().map_err(|e| malformed(&e, pos))? {
                     out.push(c);
-                } else if let Some(s) =
-                    resolve_predefined_entity(&r.decode().map_err(|e| malformed(&e, pos))?)
-                {
+                } else if let Some(s) = resolve_predefined_entity(&r) {
                     out.push_str(s);
                 }
             }
