@@ -21,14 +21,9 @@ pub(crate) type Zip<'a> = ZipArchive<Cursor<&'a [u8]>>;
 
 fn zip_error(format: Format, e: ZipError) -> Error {
     match e {
-        ZipError::UnsupportedArchive(msg) if msg == ZipError::PASSWORD_REQUIRED => {
-            Error::Encrypted { format }
-        }
+        ZipError::UnsupportedArchive(msg) if msg == ZipError::PASSWORD_REQUIRED => Error::Encrypted { format },
         ZipError::InvalidPassword => Error::Encrypted { format },
-        e => Error::Malformed {
-            format,
-            reason: e.to_string(),
-        },
+        e => Error::Malformed { format, reason: e.to_string() },
     }
 }
 
@@ -38,10 +33,7 @@ pub(crate) fn open<'a>(bytes: &'a [u8], format: Format, budget: &mut Budget) -> 
     let n = archive.len() as u64;
     if n > budget.entries_left {
         return Err(Error::ZipBomb {
-            reason: format!(
-                "{n} zip members, over the cap of members left ({})",
-                budget.entries_left
-            ),
+            reason: format!("{n} zip members, over the cap of members left ({})", budget.entries_left),
         });
     }
     budget.entries_left -= n;
@@ -66,12 +58,7 @@ pub(crate) fn read_member(
 /// Unpacks every member of an OOXML/ODF container without keeping it, so
 /// that a zip bomb dressed as an `.xlsx` is refused before a reader that
 /// trusts the container (calamine) inflates it.
-pub(crate) fn check_container(
-    bytes: &[u8],
-    format: Format,
-    budget: &mut Budget,
-    deadline: &Deadline,
-) -> Result<()> {
+pub(crate) fn check_container(bytes: &[u8], format: Format, budget: &mut Budget, deadline: &Deadline) -> Result<()> {
     let mut archive = open(bytes, format, budget)?;
     for i in 0..archive.len() {
         read_bounded(&mut archive, i, format, budget, deadline, None)?;
@@ -87,9 +74,7 @@ fn read_bounded(
     deadline: &Deadline,
     mut keep: Option<&mut Vec<u8>>,
 ) -> Result<u64> {
-    let member = archive
-        .by_index(index)
-        .map_err(|e| zip_error(format, e))?;
+    let member = archive.by_index(index).map_err(|e| zip_error(format, e))?;
     let name = String::from_utf8_lossy(member.name_raw()).into_owned();
     let mut bounded = member.take(budget.unzipped_left.saturating_add(1));
     let mut buf = vec![0u8; CHUNK.min(budget.unzipped_left as usize + 1).max(1)];
@@ -101,10 +86,7 @@ fn read_bounded(
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => {
-                return Err(Error::Malformed {
-                    format,
-                    reason: format!("zip member {name}: {e}"),
-                });
+                return Err(Error::Malformed { format, reason: format!("zip member {name}: {e}") });
             }
         };
         total += n as u64;
@@ -165,10 +147,7 @@ pub(crate) fn for_each_member(
         match read_member(&mut archive, i, Format::Zip, budget, deadline) {
             Ok(bytes) => each(Ok(Member { name, bytes }), budget)?,
             Err(e @ (Error::ZipBomb { .. } | Error::Timeout { .. })) => return Err(e),
-            Err(e) => each(
-                Err(Entry::failed(name, Format::Unknown, e.to_string())),
-                budget,
-            )?,
+            Err(e) => each(Err(Entry::failed(name, Format::Unknown, e.to_string())), budget)?,
         }
     }
     Ok(())

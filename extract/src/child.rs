@@ -33,13 +33,7 @@ const STDERR_CAP: u64 = 16 << 10;
 
 /// Runs `tool` with `args`, `input` on its stdin; keeps at most `max_stdout`
 /// bytes of its stdout; kills it at `deadline`.
-pub(crate) fn run(
-    tool: Tool,
-    args: &[&str],
-    input: &[u8],
-    max_stdout: u64,
-    deadline: &Deadline,
-) -> Result<Output> {
+pub(crate) fn run(tool: Tool, args: &[&str], input: &[u8], max_stdout: u64, deadline: &Deadline) -> Result<Output> {
     deadline.check(tool.format)?;
     let mut child = Command::new(tool.program)
         .args(args)
@@ -49,11 +43,9 @@ pub(crate) fn run(
         .env("LC_ALL", "C.UTF-8")
         .spawn()
         .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::ToolMissing {
-                tool: tool.program,
-                package: tool.package,
-                format: tool.format,
-            },
+            std::io::ErrorKind::NotFound => {
+                Error::ToolMissing { tool: tool.program, package: tool.package, format: tool.format }
+            }
             _ => Error::Io(e),
         })?;
     let mut stdin = child.stdin.take().expect("stdin was piped");
@@ -96,30 +88,47 @@ pub(crate) fn run(
         };
         let (stdout, stdout_truncated) = out
             .join()
-            .map_err(|_| Error::Tool {
-                tool: tool.program,
-                reason: "the stdout reader panicked".into(),
-            })?
+            .map_err(|_| Error::Tool { tool: tool.program, reason: "the stdout reader panicked".into() })?
             .map_err(Error::Io)?;
         let stderr = err.join().unwrap_or_default();
-        Ok(Output {
-            status,
-            stdout,
-            stdout_truncated,
-            stderr,
-        })
+        Ok(Output { status, stdout, stdout_truncated, stderr })
     })
 }
 
 impl Output {
     /// Exit status and the first line of stderr, for error messages.
     pub(crate) fn reason(&self) -> String {
-        let first = self
-            .stderr
-            .lines()
-            .map(str::trim)
-            .find(|l| !l.is_empty())
-            .unwrap_or("no message");
+        let first = self.stderr.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("no message");
         format!("{} ({first})", self.status)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Limits;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_child_past_the_deadline_is_killed() {
+        let limits = Limits { max_seconds: 1, ..Limits::default() };
+        let sleep = Tool { program: "sleep", package: "coreutils", format: Format::Pdf };
+        let started = Instant::now();
+        let err = run(sleep, &["30"], b"", 1024, &Deadline::starting_now(&limits)).unwrap_err();
+        assert!(matches!(err, Error::Timeout { .. }), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(3));
+    }
+
+    #[test]
+    fn stdout_is_capped_and_a_missing_tool_named() {
+        let cat = Tool { program: "cat", package: "coreutils", format: Format::Text };
+        let input = vec![b'a'; 1 << 20];
+        let deadline = Deadline::starting_now(&Limits::default());
+        let out = run(cat, &[], &input, 1000, &deadline).unwrap();
+        assert_eq!(out.stdout.len(), 1000);
+        assert!(out.stdout_truncated);
+        let missing = Tool { program: "no-such-tool-here", package: "nothing", format: Format::Doc };
+        let err = run(missing, &[], b"", 10, &deadline).unwrap_err();
+        assert!(matches!(err, Error::ToolMissing { .. }), "{err}");
     }
 }

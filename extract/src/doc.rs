@@ -14,11 +14,7 @@ use crate::format::Format;
 use crate::limits::{Deadline, Limits};
 use crate::normalize;
 
-const CATDOC: Tool = Tool {
-    program: "catdoc",
-    package: "catdoc",
-    format: Format::Doc,
-};
+const CATDOC: Tool = Tool { program: "catdoc", package: "catdoc", format: Format::Doc };
 
 /// Raw text of a Word binary document.
 pub(crate) struct DocText {
@@ -29,25 +25,13 @@ pub(crate) struct DocText {
 /// Reads the text of `bytes`.
 pub(crate) fn read(bytes: &[u8], limits: &Limits, deadline: &Deadline) -> Result<DocText> {
     // -w: no wrapping (a paragraph is a line); -d utf-8: output charset.
-    let out = child::run(
-        CATDOC,
-        &["-w", "-d", "utf-8"],
-        bytes,
-        limits.max_text_bytes,
-        deadline,
-    )?;
+    let out = child::run(CATDOC, &["-w", "-d", "utf-8"], bytes, limits.max_text_bytes, deadline)?;
     if !out.status.success() {
         let stderr = out.stderr.to_ascii_lowercase();
         if stderr.contains("encrypt") || stderr.contains("password") {
             return Err(Error::Encrypted { format: Format::Doc });
         }
-        return Err(Error::Malformed {
-            format: Format::Doc,
-            reason: out.reason(),
-        });
+        return Err(Error::Malformed { format: Format::Doc, reason: out.reason() });
     }
-    Ok(DocText {
-        text: normalize::clean(&String::from_utf8_lossy(&out.stdout)),
-        truncated: out.stdout_truncated,
-    })
+    Ok(DocText { text: normalize::clean(&String::from_utf8_lossy(&out.stdout)), truncated: out.stdout_truncated })
 }

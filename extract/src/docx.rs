@@ -21,10 +21,7 @@ pub(crate) fn read(bytes: &[u8], budget: &mut Budget, deadline: &Deadline) -> Re
     for (i, part) in PARTS.iter().enumerate() {
         let Some(index) = zip.index_for_name(part) else {
             if i == 0 {
-                return Err(Error::Malformed {
-                    format: Format::Docx,
-                    reason: format!("no {part} in the package"),
-                });
+                return Err(Error::Malformed { format: Format::Docx, reason: format!("no {part} in the package") });
             }
             continue;
         };
@@ -33,10 +30,9 @@ pub(crate) fn read(bytes: &[u8], budget: &mut Budget, deadline: &Deadline) -> Re
             text.push_str("\n\n");
         }
         part_text(&xml, &mut text, deadline).map_err(|e| match e {
-            Error::Malformed { reason, .. } => Error::Malformed {
-                format: Format::Docx,
-                reason: format!("{part}: {reason}"),
-            },
+            Error::Malformed { reason, .. } => {
+                Error::Malformed { format: Format::Docx, reason: format!("{part}: {reason}") }
+            }
             e => e,
         })?;
     }
@@ -128,12 +124,7 @@ mod tests {
 
     fn text(xml: &str) -> String {
         let mut out = String::new();
-        part_text(
-            xml.as_bytes(),
-            &mut out,
-            &Deadline::starting_now(&Limits::default()),
-        )
-        .unwrap();
+        part_text(xml.as_bytes(), &mut out, &Deadline::starting_now(&Limits::default())).unwrap();
         out
     }
 
@@ -151,12 +142,7 @@ mod tests {
     #[test]
     fn broken_xml_is_an_error() {
         let mut out = String::new();
-        let err = part_text(
-            b"<w:p><w:t>a</w:x>",
-            &mut out,
-            &Deadline::starting_now(&Limits::default()),
-        )
-        .unwrap_err();
+        let err = part_text(b"<w:p><w:t>a</w:x>", &mut out, &Deadline::starting_now(&Limits::default())).unwrap_err();
         assert!(matches!(err, Error::Malformed { .. }), "{err}");
     }
 }

@@ -106,9 +106,6 @@ impl Error {
     /// Whether trying the same bytes again later may succeed (the file itself
     /// is not at fault): a missing tool, a busy extractor, an I/O failure.
     pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            Error::ToolMissing { .. } | Error::Busy { .. } | Error::Io(_) | Error::Tool { .. }
-        )
+        matches!(self, Error::ToolMissing { .. } | Error::Busy { .. } | Error::Io(_) | Error::Tool { .. })
     }
 }

@@ -93,11 +93,8 @@ impl fmt::Display for Format {
 fn declared(name_or_url: &str, content_type: Option<&str>) -> Option<Format> {
     // A URL's query or fragment is not part of the file name.
     let path = name_or_url.split(['?', '#']).next().unwrap_or_default();
-    let ext = path
-        .rsplit(['/', '\\'])
-        .next()
-        .and_then(|file| file.rsplit_once('.'))
-        .map(|(_, ext)| ext.to_ascii_lowercase());
+    let ext =
+        path.rsplit(['/', '\\']).next().and_then(|file| file.rsplit_once('.')).map(|(_, ext)| ext.to_ascii_lowercase());
     let by_ext = match ext.as_deref() {
         Some("pdf") => Some(Format::Pdf),
         Some("doc" | "wps" | "dot") => Some(Format::Doc),
@@ -119,15 +116,9 @@ fn declared(name_or_url: &str, content_type: Option<&str>) -> Option<Format> {
         let ct = content_type?.split(';').next()?.trim().to_ascii_lowercase();
         Some(match ct.as_str() {
             "application/pdf" => Format::Pdf,
-            "application/msword" | "application/kswps" | "application/wps-office.wps" => {
-                Format::Doc
-            }
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => {
-                Format::Docx
-            }
-            "application/vnd.ms-excel" | "application/kset" | "application/wps-office.et" => {
-                Format::Xls
-            }
+            "application/msword" | "application/kswps" | "application/wps-office.wps" => Format::Doc,
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => Format::Docx,
+            "application/vnd.ms-excel" | "application/kset" | "application/wps-office.et" => Format::Xls,
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => Format::Xlsx,
             "application/zip" | "application/x-zip-compressed" => Format::Zip,
             "text/plain" | "text/csv" => Format::Text,
@@ -204,10 +195,7 @@ fn looks_like_html(head: &[u8]) -> bool {
 
 /// Bytes without control characters that decode as UTF-8 or GB18030.
 fn is_text(head: &[u8]) -> bool {
-    if head
-        .iter()
-        .any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C))
-    {
+    if head.iter().any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C)) {
         return false;
     }
     // The sniffing window may cut a multi-byte character at its end.
@@ -216,9 +204,7 @@ fn is_text(head: &[u8]) -> bool {
         Ok(_) => true,
         Err(e) => e.valid_up_to() >= whole.len(),
     };
-    utf8 || encoding_rs::GB18030
-        .decode_without_bom_handling_and_without_replacement(whole)
-        .is_some()
+    utf8 || encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(whole).is_some()
 }
 
 /// An OLE2 compound file names its streams in its directory, in UTF-16LE:
@@ -227,8 +213,7 @@ fn is_text(head: &[u8]) -> bool {
 /// streams into `.wps` and `.et` files.
 fn sniff_ole2(bytes: &[u8], declared: Option<Format>) -> Format {
     let word = find(bytes, &utf16le("WordDocument")).is_some();
-    let excel =
-        find(bytes, &utf16le("Workbook")).is_some() || find(bytes, &utf16le("Book\0")).is_some();
+    let excel = find(bytes, &utf16le("Workbook")).is_some() || find(bytes, &utf16le("Book\0")).is_some();
     let ppt = find(bytes, &utf16le("PowerPoint Document")).is_some();
     match (word, excel, ppt) {
         // A document with an embedded object has both: the name decides.
@@ -288,10 +273,7 @@ mod tests {
     #[test]
     fn magic_beats_the_extension() {
         assert_eq!(sniff(b"%PDF-1.7\n...", "a.doc", None), Format::Pdf);
-        assert_eq!(
-            sniff(b"<!DOCTYPE html><html>", "report.pdf", Some("application/pdf")),
-            Format::Html
-        );
+        assert_eq!(sniff(b"<!DOCTYPE html><html>", "report.pdf", Some("application/pdf")), Format::Html);
         assert_eq!(sniff(b"{\\rtf1\\ansi", "a.doc", None), Format::Rtf);
         assert_eq!(sniff(b"\x89PNG\r\n", "a.pdf", None), Format::Image);
     }

@@ -50,25 +50,10 @@ use limits::{Budget, Deadline};
 /// format is found in the bytes. Child processes are killed at the time
 /// cap and the in-process readers check it as they go; for a cap that holds
 /// whatever a dependency does, use [`extract_capped`] or [`extract_async`].
-pub fn extract(
-    bytes: &[u8],
-    name_or_url: &str,
-    content_type: Option<&str>,
-    limits: &Limits,
-) -> Result<Extracted> {
+pub fn extract(bytes: &[u8], name_or_url: &str, content_type: Option<&str>, limits: &Limits) -> Result<Extracted> {
     let deadline = Deadline::starting_now(limits);
     let mut budget = Budget::new(limits);
-    extract_at(
-        bytes,
-        name_or_url,
-        content_type,
-        &Ctx {
-            limits,
-            deadline: &deadline,
-        },
-        0,
-        &mut budget,
-    )
+    extract_at(bytes, name_or_url, content_type, &Ctx { limits, deadline: &deadline }, 0, &mut budget)
 }
 
 /// What every level of an extraction shares.
@@ -100,15 +85,10 @@ fn extract_at(
 ) -> Result<Extracted> {
     let size = bytes.len() as u64;
     if size > ctx.limits.max_bytes {
-        return Err(Error::TooLarge {
-            size,
-            max: ctx.limits.max_bytes,
-        });
+        return Err(Error::TooLarge { size, max: ctx.limits.max_bytes });
     }
     let format = sniff(bytes, name, content_type);
-    let read = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        read_format(bytes, format, name, ctx, depth, budget)
-    }));
+    let read = std::panic::catch_unwind(AssertUnwindSafe(|| read_format(bytes, format, name, ctx, depth, budget)));
     let raw = match read {
         Ok(raw) => raw?,
         Err(panic) => {
@@ -117,10 +97,7 @@ fn extract_at(
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
-            return Err(Error::Malformed {
-                format,
-                reason: format!("the {format} reader panicked: {what}"),
-            });
+            return Err(Error::Malformed { format, reason: format!("the {format} reader panicked: {what}") });
         }
     };
     Ok(finish(format, raw, ctx.limits))
@@ -138,62 +115,31 @@ fn read_format(
     Ok(match format {
         Format::Pdf => {
             let got = pdf::read(bytes, ctx.limits, deadline)?;
-            Raw {
-                text: got.text,
-                cleaned: true,
-                pages: Some(got.pages),
-                truncated: got.truncated,
-                ..Raw::default()
-            }
+            Raw { text: got.text, cleaned: true, pages: Some(got.pages), truncated: got.truncated, ..Raw::default() }
         }
         Format::Doc => {
             let got = doc::read(bytes, ctx.limits, deadline)?;
-            Raw {
-                text: got.text,
-                truncated: got.truncated,
-                ..Raw::default()
-            }
+            Raw { text: got.text, truncated: got.truncated, ..Raw::default() }
         }
-        Format::Docx => Raw {
-            text: docx::read(bytes, budget, deadline)?,
-            ..Raw::default()
-        },
+        Format::Docx => Raw { text: docx::read(bytes, budget, deadline)?, ..Raw::default() },
         Format::Xls | Format::Xlsx | Format::Ods => {
             let got = sheet::read(bytes, format, budget, deadline)?;
-            Raw {
-                text: got.text,
-                sheets: Some(got.sheets),
-                ..Raw::default()
-            }
+            Raw { text: got.text, sheets: Some(got.sheets), ..Raw::default() }
         }
-        Format::Text => Raw {
-            text: decode_text(bytes),
-            ..Raw::default()
-        },
+        Format::Text => Raw { text: decode_text(bytes), ..Raw::default() },
         Format::Zip => read_zip(bytes, ctx, depth, budget)?,
         Format::Unknown if is_encrypted_ooxml(bytes) => {
             // Office keeps a password-protected .docx/.xlsx in an OLE2 file.
-            return Err(Error::Encrypted {
-                format: format::sniff(&[], name, None),
-            });
+            return Err(Error::Encrypted { format: format::sniff(&[], name, None) });
         }
-        other => Raw {
-            no_text: Some(NoText::Unsupported { format: other }),
-            ..Raw::default()
-        },
+        other => Raw { no_text: Some(NoText::Unsupported { format: other }), ..Raw::default() },
     })
 }
 
 fn is_encrypted_ooxml(bytes: &[u8]) -> bool {
     bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0])
-        && format::find(
-            bytes,
-            &"EncryptedPackage"
-                .encode_utf16()
-                .flat_map(u16::to_le_bytes)
-                .collect::<Vec<u8>>(),
-        )
-        .is_some()
+        && format::find(bytes, &"EncryptedPackage".encode_utf16().flat_map(u16::to_le_bytes).collect::<Vec<u8>>())
+            .is_some()
 }
 
 /// UTF-8 (or UTF-16 with a BOM); else GB18030, which Chinese sites use.
@@ -210,14 +156,9 @@ fn decode_text(bytes: &[u8]) -> String {
 /// Every member of a zip, each under its name, recursively.
 fn read_zip(bytes: &[u8], ctx: &Ctx<'_>, depth: u32, budget: &mut Budget) -> Result<Raw> {
     if depth >= ctx.limits.max_depth {
-        return Err(Error::TooDeep {
-            max_depth: ctx.limits.max_depth,
-        });
+        return Err(Error::TooDeep { max_depth: ctx.limits.max_depth });
     }
-    let mut raw = Raw {
-        cleaned: true,
-        ..Raw::default()
-    };
+    let mut raw = Raw { cleaned: true, ..Raw::default() };
     archive::for_each_member(bytes, budget, ctx.deadline, |member, budget| {
         let member = match member {
             Ok(member) => member,
@@ -254,13 +195,10 @@ fn read_zip(bytes: &[u8], ctx: &Ctx<'_>, depth: u32, budget: &mut Budget) -> Res
                 Ok(())
             }
             // These condemn the whole attachment, not one member.
-            Err(e @ (Error::ZipBomb { .. } | Error::Timeout { .. } | Error::TooDeep { .. })) => {
-                Err(e)
-            }
+            Err(e @ (Error::ZipBomb { .. } | Error::Timeout { .. } | Error::TooDeep { .. })) => Err(e),
             Err(e) => {
                 let format = sniff(&member.bytes, &member.name, None);
-                raw.entries
-                    .push(Entry::failed(member.name, format, e.to_string()));
+                raw.entries.push(Entry::failed(member.name, format, e.to_string()));
                 Ok(())
             }
         }
@@ -285,11 +223,7 @@ fn finish(format: Format, raw: Raw, limits: &Limits) -> Extracted {
     if out.no_text.is_some() {
         return out;
     }
-    let text = if raw.cleaned {
-        normalize::tidy(&raw.text)
-    } else {
-        normalize::tidy(&normalize::clean(&raw.text))
-    };
+    let text = if raw.cleaned { normalize::tidy(&raw.text) } else { normalize::tidy(&normalize::clean(&raw.text)) };
     if text.is_empty() {
         out.no_text = Some(match (format, raw.pages) {
             (Format::Pdf, Some(pages)) if pages > 0 => NoText::NoTextLayer { pages },
@@ -331,10 +265,7 @@ mod tests {
 
     #[test]
     fn too_large_is_refused_before_reading() {
-        let limits = Limits {
-            max_bytes: 3,
-            ..Limits::default()
-        };
+        let limits = Limits { max_bytes: 3, ..Limits::default() };
         let err = extract(b"%PDF-1.4", "a.pdf", None, &limits).unwrap_err();
         assert!(matches!(err, Error::TooLarge { size: 8, max: 3 }), "{err}");
     }
@@ -350,12 +281,7 @@ mod tests {
     #[test]
     fn unsupported_formats_give_no_text_with_the_reason() {
         let got = extract(b"{\\rtf1 hello}", "a.doc", None, &Limits::default()).unwrap();
-        assert_eq!(
-            got.no_text,
-            Some(NoText::Unsupported {
-                format: Format::Rtf
-            })
-        );
+        assert_eq!(got.no_text, Some(NoText::Unsupported { format: Format::Rtf }));
         assert!(got.text.is_none());
     }
 }

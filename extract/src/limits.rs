@@ -60,10 +60,7 @@ pub(crate) struct Deadline {
 impl Deadline {
     pub(crate) fn starting_now(limits: &Limits) -> Self {
         let limit = limits.timeout();
-        Deadline {
-            at: Instant::now() + limit,
-            limit,
-        }
+        Deadline { at: Instant::now() + limit, limit }
     }
 
     /// Time left, zero when past.
@@ -73,19 +70,12 @@ impl Deadline {
 
     /// The timeout error, for `format`.
     pub(crate) fn error(&self, format: Format) -> Error {
-        Error::Timeout {
-            format,
-            limit: self.limit,
-        }
+        Error::Timeout { format, limit: self.limit }
     }
 
     /// Fails once the deadline has passed.
     pub(crate) fn check(&self, format: Format) -> Result<()> {
-        if Instant::now() >= self.at {
-            Err(self.error(format))
-        } else {
-            Ok(())
-        }
+        if Instant::now() >= self.at { Err(self.error(format)) } else { Ok(()) }
     }
 }
 
@@ -99,9 +89,6 @@ pub(crate) struct Budget {
 
 impl Budget {
     pub(crate) fn new(limits: &Limits) -> Self {
-        Budget {
-            unzipped_left: limits.max_unzipped_bytes,
-            entries_left: limits.max_zip_entries,
-        }
+        Budget { unzipped_left: limits.max_unzipped_bytes, entries_left: limits.max_zip_entries }
     }
 }

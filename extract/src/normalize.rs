@@ -31,10 +31,7 @@ pub fn unify_radical(c: char) -> char {
 /// Code points that carry no text: soft hyphens (a PDF keeps every one of a
 /// word's break opportunities), zero-width spaces and joiners, BOMs.
 fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{00AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}'
-    )
+    matches!(c, '\u{00AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}')
 }
 
 /// Radicals to ideographs, ligatures to letters, invisible characters
@@ -92,10 +89,7 @@ pub fn join_broken_lines(text: &str) -> String {
         let c = chars[i];
         if c == '\n' {
             let before = last_non_blank(&out);
-            let after = chars[i + 1..]
-                .iter()
-                .copied()
-                .find(|c| *c != ' ' && *c != '\t');
+            let after = chars[i + 1..].iter().copied().find(|c| *c != ' ' && *c != '\t');
             let next_is_break = after == Some('\n') || after.is_none();
             if !next_is_break {
                 if let (Some(b), Some(a)) = (before, after)
@@ -175,11 +169,7 @@ pub fn is_unreadable(text: &str) -> bool {
     for c in text.chars().filter(|c| !c.is_whitespace()) {
         total += 1;
         let cp = c as u32;
-        if c == '\u{FFFD}'
-            || c.is_control()
-            || (0xE000..=0xF8FF).contains(&cp)
-            || (0xF0000..=0x10FFFF).contains(&cp)
-        {
+        if c == '\u{FFFD}' || c.is_control() || (0xE000..=0xF8FF).contains(&cp) || (0xF0000..=0x10FFFF).contains(&cp) {
             bad += 1;
         } else if c.is_alphanumeric() {
             wordy += 1;

@@ -59,13 +59,7 @@ pub struct Entry {
 impl Entry {
     /// A member that could not be read.
     pub(crate) fn failed(name: String, format: Format, error: String) -> Self {
-        Entry {
-            name,
-            format,
-            chars: 0,
-            no_text: None,
-            error: Some(error),
-        }
+        Entry { name, format, chars: 0, no_text: None, error: Some(error) }
     }
 }
 

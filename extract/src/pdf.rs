@@ -13,11 +13,7 @@ use crate::format::Format;
 use crate::limits::{Deadline, Limits};
 use crate::normalize;
 
-const PDFTOTEXT: Tool = Tool {
-    program: "pdftotext",
-    package: "poppler-utils",
-    format: Format::Pdf,
-};
+const PDFTOTEXT: Tool = Tool { program: "pdftotext", package: "poppler-utils", format: Format::Pdf };
 
 /// Raw text of a PDF with its page count.
 pub(crate) struct PdfText {
@@ -29,13 +25,8 @@ pub(crate) struct PdfText {
 /// Reads the text layer of `bytes`.
 pub(crate) fn read(bytes: &[u8], limits: &Limits, deadline: &Deadline) -> Result<PdfText> {
     // `-` `-`: the PDF from stdin, text to stdout; pages end with a form feed.
-    let out = child::run(
-        PDFTOTEXT,
-        &["-enc", "UTF-8", "-eol", "unix", "-", "-"],
-        bytes,
-        limits.max_text_bytes,
-        deadline,
-    )?;
+    let out =
+        child::run(PDFTOTEXT, &["-enc", "UTF-8", "-eol", "unix", "-", "-"], bytes, limits.max_text_bytes, deadline)?;
     if !out.status.success() {
         // Exit codes: 1 cannot open (damaged, or a password), 3 permissions.
         let stderr = out.stderr.to_ascii_lowercase();
@@ -43,23 +34,13 @@ pub(crate) fn read(bytes: &[u8], limits: &Limits, deadline: &Deadline) -> Result
             return Err(Error::Encrypted { format: Format::Pdf });
         }
         if out.status.code() == Some(1) {
-            return Err(Error::Malformed {
-                format: Format::Pdf,
-                reason: out.reason(),
-            });
+            return Err(Error::Malformed { format: Format::Pdf, reason: out.reason() });
         }
-        return Err(Error::Tool {
-            tool: PDFTOTEXT.program,
-            reason: out.reason(),
-        });
+        return Err(Error::Tool { tool: PDFTOTEXT.program, reason: out.reason() });
     }
     let raw = String::from_utf8_lossy(&out.stdout);
     let pages = raw.matches('\u{0C}').count() as u32;
     // Pages become paragraphs; then layout breaks inside words go.
     let text = normalize::join_broken_lines(&normalize::clean(&raw).replace('\u{0C}', "\n\n"));
-    Ok(PdfText {
-        text,
-        pages,
-        truncated: out.stdout_truncated,
-    })
+    Ok(PdfText { text, pages, truncated: out.stdout_truncated })
 }

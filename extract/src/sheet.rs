@@ -18,12 +18,7 @@ pub(crate) struct SheetText {
 }
 
 /// Reads every sheet of a workbook in `format` (Xls, Xlsx or Ods).
-pub(crate) fn read(
-    bytes: &[u8],
-    format: Format,
-    budget: &mut Budget,
-    deadline: &Deadline,
-) -> Result<SheetText> {
+pub(crate) fn read(bytes: &[u8], format: Format, budget: &mut Budget, deadline: &Deadline) -> Result<SheetText> {
     if matches!(format, Format::Xlsx | Format::Ods) {
         // calamine inflates what the container declares: check it first.
         archive::check_container(bytes, format, budget, deadline)?;
@@ -36,11 +31,7 @@ pub(crate) fn read(
     }
 }
 
-fn workbook<RS, R>(
-    opened: std::result::Result<R, R::Error>,
-    format: Format,
-    deadline: &Deadline,
-) -> Result<SheetText>
+fn workbook<RS, R>(opened: std::result::Result<R, R::Error>, format: Format, deadline: &Deadline) -> Result<SheetText>
 where
     RS: std::io::Read + std::io::Seek,
     R: Reader<RS>,
@@ -51,9 +42,7 @@ where
     let mut text = String::new();
     for name in &names {
         deadline.check(format)?;
-        let range = book
-            .worksheet_range(name)
-            .map_err(|e| failed(format, format!("sheet {name}: {e}")))?;
+        let range = book.worksheet_range(name).map_err(|e| failed(format, format!("sheet {name}: {e}")))?;
         if !text.is_empty() {
             text.push_str("\n\n");
         }
@@ -72,10 +61,7 @@ where
             text.push('\n');
         }
     }
-    Ok(SheetText {
-        text,
-        sheets: names.len() as u32,
-    })
+    Ok(SheetText { text, sheets: names.len() as u32 })
 }
 
 /// A cell as a user reads it: dates as dates, not serial numbers.

@@ -13,8 +13,7 @@ fn fixture(name: &str) -> Vec<u8> {
 }
 
 fn text_of(name: &str) -> Extracted {
-    extract(&fixture(name), name, None, &Limits::default())
-        .unwrap_or_else(|e| panic!("{name}: {e}"))
+    extract(&fixture(name), name, None, &Limits::default()).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 fn assert_has(got: &Extracted, phrases: &[&str]) {
@@ -46,9 +45,7 @@ fn chinese_pdf_reads_as_a_user_types() {
     );
     let text = got.text.unwrap();
     assert!(
-        !text
-            .chars()
-            .any(|c| ('\u{2E80}'..='\u{2FDF}').contains(&c) || c == '\u{AD}'),
+        !text.chars().any(|c| ('\u{2E80}'..='\u{2FDF}').contains(&c) || c == '\u{AD}'),
         "radicals or soft hyphens left: {text}"
     );
     insta::assert_snapshot!("chinese_pdf", text);
@@ -108,15 +105,7 @@ fn xls_every_sheet() {
     let got = text_of("sheets.xls");
     assert_eq!(got.format, Format::Xls);
     assert_eq!(got.sheets, Some(2));
-    assert_has(
-        &got,
-        &[
-            "一次性进口药品清单",
-            "罕见病用药伊米苷酶",
-            "Valsartan film-coated tablets",
-            "缬沙坦片",
-        ],
-    );
+    assert_has(&got, &["一次性进口药品清单", "罕见病用药伊米苷酶", "Valsartan film-coated tablets", "缬沙坦片"]);
     insta::assert_yaml_snapshot!("sheets_xls", got);
 }
 
@@ -126,10 +115,7 @@ fn zip_of_a_docx_and_an_xls() {
     assert_eq!(got.format, Format::Zip);
     assert_has(&got, &["附件1.docx", "阿托伐他汀钙", "附件2.xls", "缬沙坦片"]);
     let entries: Vec<_> = got.entries.iter().map(|e| (e.name.as_str(), e.format)).collect();
-    assert_eq!(
-        entries,
-        [("附件1.docx", Format::Docx), ("附件2.xls", Format::Xls)]
-    );
+    assert_eq!(entries, [("附件1.docx", Format::Docx), ("附件2.xls", Format::Xls)]);
     insta::assert_yaml_snapshot!("bundle_zip", got.entries);
 }
 
@@ -156,41 +142,28 @@ fn scan_has_no_text_layer() {
 #[test]
 fn truncated_pdf_is_malformed() {
     let err = extract(&fixture("broken.pdf"), "broken.pdf", None, &Limits::default()).unwrap_err();
-    assert!(
-        matches!(err, Error::Malformed { format: Format::Pdf, .. }),
-        "{err}"
-    );
+    assert!(matches!(err, Error::Malformed { format: Format::Pdf, .. }), "{err}");
     assert_eq!(err.code(), "malformed");
 }
 
 #[test]
 fn encrypted_pdf_is_encrypted() {
     let err = extract(&fixture("encrypted.pdf"), "e.pdf", None, &Limits::default()).unwrap_err();
-    assert!(
-        matches!(err, Error::Encrypted { format: Format::Pdf }),
-        "{err}"
-    );
+    assert!(matches!(err, Error::Encrypted { format: Format::Pdf }), "{err}");
 }
 
 #[test]
 fn an_error_page_named_pdf_is_not_read_as_text() {
     let html = b"<!DOCTYPE html><html><body>412 Precondition Failed</body></html>";
-    let got = extract(html, "https://www.nmpa.gov.cn/a.pdf", Some("application/pdf"), &Limits::default())
-        .unwrap();
-    assert_eq!(
-        got.no_text,
-        Some(NoText::Unsupported {
-            format: Format::Html
-        })
-    );
+    let got = extract(html, "https://www.nmpa.gov.cn/a.pdf", Some("application/pdf"), &Limits::default()).unwrap();
+    assert_eq!(got.no_text, Some(NoText::Unsupported { format: Format::Html }));
 }
 
 /// A zip whose one member is `mib` MiB of zeros (deflate: ~1000:1).
 fn zeros_zip(mib: usize) -> Vec<u8> {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .large_file(true);
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated).large_file(true);
     zip.start_file("zeros.txt", options).unwrap();
     let chunk = vec![0u8; 1 << 20];
     for _ in 0..mib {
@@ -203,10 +176,7 @@ fn zeros_zip(mib: usize) -> Vec<u8> {
 fn zip_bomb_is_refused() {
     let bomb = zeros_zip(64);
     assert!(bomb.len() < 1 << 20, "{} bytes", bomb.len());
-    let limits = Limits {
-        max_unzipped_bytes: 16 << 20,
-        ..Limits::default()
-    };
+    let limits = Limits { max_unzipped_bytes: 16 << 20, ..Limits::default() };
     let started = Instant::now();
     let err = extract(&bomb, "bomb.zip", None, &limits).unwrap_err();
     assert!(matches!(err, Error::ZipBomb { .. }), "{err}");
@@ -228,15 +198,11 @@ fn zip_bomb_is_refused() {
 fn too_many_members_is_refused() {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     for i in 0..50 {
-        zip.start_file(format!("{i}.txt"), zip::write::SimpleFileOptions::default())
-            .unwrap();
+        zip.start_file(format!("{i}.txt"), zip::write::SimpleFileOptions::default()).unwrap();
         zip.write_all(b"x").unwrap();
     }
     let many = zip.finish().unwrap().into_inner();
-    let limits = Limits {
-        max_zip_entries: 20,
-        ..Limits::default()
-    };
+    let limits = Limits { max_zip_entries: 20, ..Limits::default() };
     let err = extract(&many, "many.zip", None, &limits).unwrap_err();
     assert!(matches!(err, Error::ZipBomb { .. }), "{err}");
 }
@@ -246,30 +212,17 @@ fn nesting_is_capped() {
     let mut inner = fixture("bundle.zip");
     for level in 0..3 {
         let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-        zip.start_file(format!("level{level}.zip"), zip::write::SimpleFileOptions::default())
-            .unwrap();
+        zip.start_file(format!("level{level}.zip"), zip::write::SimpleFileOptions::default()).unwrap();
         zip.write_all(&inner).unwrap();
         inner = zip.finish().unwrap().into_inner();
     }
-    let limits = Limits {
-        max_depth: 3,
-        ..Limits::default()
-    };
+    let limits = Limits { max_depth: 3, ..Limits::default() };
     let err = extract(&inner, "deep.zip", None, &limits).unwrap_err();
     assert!(matches!(err, Error::TooDeep { max_depth: 3 }), "{err}");
-    let limits = Limits {
-        max_depth: 4,
-        ..Limits::default()
-    };
+    let limits = Limits { max_depth: 4, ..Limits::default() };
     let got = extract(&inner, "deep.zip", None, &limits).unwrap();
     assert!(got.text.unwrap().contains("缬沙坦片"));
-    assert!(
-        got.entries
-            .iter()
-            .any(|e| e.name == "level2.zip/level1.zip/level0.zip/附件2.xls"),
-        "{:?}",
-        got.entries
-    );
+    assert!(got.entries.iter().any(|e| e.name == "level2.zip/level1.zip/level0.zip/附件2.xls"), "{:?}", got.entries);
 }
 
 #[test]
@@ -290,10 +243,7 @@ fn a_broken_member_does_not_sink_the_archive() {
 
 #[test]
 fn time_cap_stops_waiting() {
-    let limits = Limits {
-        max_seconds: 0,
-        ..Limits::default()
-    };
+    let limits = Limits { max_seconds: 0, ..Limits::default() };
     let started = Instant::now();
     let err = extract::extract_capped(fixture("chinese.pdf"), "a.pdf", None, &limits).unwrap_err();
     assert!(matches!(err, Error::Timeout { .. }), "{err}");
@@ -314,9 +264,7 @@ async fn async_extraction_leaves_the_runtime_free() {
     });
     let mut got = Vec::new();
     for name in ["chinese.pdf", "notice.doc", "sheets.xlsx", "bundle.zip"] {
-        let e = extract::extract_async(fixture(name), name, None, &Limits::default())
-            .await
-            .unwrap();
+        let e = extract::extract_async(fixture(name), name, None, &Limits::default()).await.unwrap();
         got.push(e.text.is_some());
     }
     ticker.abort();
