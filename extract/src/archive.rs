@@ -77,7 +77,8 @@ fn read_bounded(
     let member = archive.by_index(index).map_err(|e| zip_error(format, e))?;
     let name = String::from_utf8_lossy(member.name_raw()).into_owned();
     let mut bounded = member.take(budget.unzipped_left.saturating_add(1));
-    let mut buf = vec![0u8; CHUNK.min(budget.unzipped_left as usize + 1).max(1)];
+    let chunk = budget.unzipped_left.saturating_add(1).min(CHUNK as u64);
+    let mut buf = vec![0u8; chunk as usize];
     let mut total: u64 = 0;
     loop {
         deadline.check(format)?;

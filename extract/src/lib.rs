@@ -18,6 +18,16 @@
 //! unsupported format, an unreadable text layer); or an [`Error`] (too
 //! large, malformed, truncated, encrypted, zip bomb, time cap). Never a
 //! panic: readers run under `catch_unwind`.
+//!
+//! What to record per attachment: [`Extracted::format`], the text, the
+//! "no text" reason (`no_text.to_string()`), or the error's
+//! [`Error::code`] and message; [`Error::is_transient`] says whether the
+//! same bytes may succeed later (a missing tool, an I/O failure), and
+//! [`EXTRACTOR_VERSION`] whether stored text predates a better extractor.
+//!
+//! PDF needs `pdftotext` (Debian poppler-utils) and `.doc` needs `catdoc`
+//! (Debian catdoc) on the `PATH`; without them those formats end as
+//! [`Error::ToolMissing`], the rest still work.
 #![deny(missing_docs)]
 
 mod archive;
@@ -43,6 +53,11 @@ pub use outcome::{Entry, Extracted, NoText};
 pub use runner::{MAX_ABANDONED, abandoned_running, extract_async, extract_capped};
 
 use limits::{Budget, Deadline};
+
+/// Version of the extractors' output. Bumped whenever a change gives
+/// different text for the same bytes, so that stored attachments extracted
+/// by an older version can be extracted again from their kept bytes.
+pub const EXTRACTOR_VERSION: u32 = 1;
 
 /// Extracts the text of an attachment, on the calling thread.
 ///
@@ -268,6 +283,20 @@ mod tests {
         let limits = Limits { max_bytes: 3, ..Limits::default() };
         let err = extract(b"%PDF-1.4", "a.pdf", None, &limits).unwrap_err();
         assert!(matches!(err, Error::TooLarge { size: 8, max: 3 }), "{err}");
+    }
+
+    #[test]
+    fn huge_caps_do_not_overflow() {
+        let limits = Limits {
+            max_bytes: u64::MAX,
+            max_seconds: u64::MAX,
+            max_unzipped_bytes: u64::MAX,
+            max_zip_entries: u64::MAX,
+            max_depth: u32::MAX,
+            max_text_bytes: u64::MAX,
+        };
+        let got = extract_capped(b"plain words".to_vec(), "a.txt", None, &limits).unwrap();
+        assert_eq!(got.text.as_deref(), Some("plain words"));
     }
 
     #[test]

@@ -60,7 +60,12 @@ pub(crate) struct Deadline {
 impl Deadline {
     pub(crate) fn starting_now(limits: &Limits) -> Self {
         let limit = limits.timeout();
-        Deadline { at: Instant::now() + limit, limit }
+        let now = Instant::now();
+        Deadline {
+            // A cap too large for the clock means no cap in practice.
+            at: now.checked_add(limit).unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 86_400)),
+            limit,
+        }
     }
 
     /// Time left, zero when past.

@@ -121,7 +121,7 @@ fn wait_capped(
         // The receiver is gone only after a timeout: nobody waits.
         let _ = tx.send(r);
     })?;
-    match rx.recv_timeout(limits.timeout() + GRACE) {
+    match rx.recv_timeout(limits.timeout().saturating_add(GRACE)) {
         Ok(result) => result,
         Err(_) => {
             job.abandon(name_or_url);
@@ -147,7 +147,7 @@ where
     let job = start(work(bytes, name_or_url, content_type, limits), move |r| {
         let _ = tx.send(r);
     })?;
-    match tokio::time::timeout(limits.timeout() + GRACE, rx).await {
+    match tokio::time::timeout(limits.timeout().saturating_add(GRACE), rx).await {
         Ok(Ok(result)) => result,
         Ok(Err(_)) => Err(Error::Malformed {
             format: Format::Unknown,
