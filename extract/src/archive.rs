@@ -57,13 +57,29 @@ pub(crate) fn read_member(
 
 /// Unpacks every member of an OOXML/ODF container without keeping it, so
 /// that a zip bomb dressed as an `.xlsx` is refused before a reader that
-/// trusts the container (calamine) inflates it.
-pub(crate) fn check_container(bytes: &[u8], format: Format, budget: &mut Budget, deadline: &Deadline) -> Result<()> {
+/// trusts the container (calamine) inflates it. Returns the first KiB and
+/// the size of the part named `peek`, if there is one.
+pub(crate) fn check_container(
+    bytes: &[u8],
+    format: Format,
+    budget: &mut Budget,
+    deadline: &Deadline,
+    peek: &str,
+) -> Result<Option<(Vec<u8>, u64)>> {
     let mut archive = open(bytes, format, budget)?;
+    let peek_index = archive.index_for_name(peek);
+    let mut peeked = None;
     for i in 0..archive.len() {
-        read_bounded(&mut archive, i, format, budget, deadline, None)?;
+        if Some(i) == peek_index {
+            let mut head = Vec::new();
+            let size = read_bounded(&mut archive, i, format, budget, deadline, Some(&mut head))?;
+            head.truncate(1024);
+            peeked = Some((head, size));
+        } else {
+            read_bounded(&mut archive, i, format, budget, deadline, None)?;
+        }
     }
-    Ok(())
+    Ok(peeked)
 }
 
 fn read_bounded(

@@ -180,12 +180,8 @@ pub fn sniff(bytes: &[u8], name_or_url: &str, content_type: Option<&str>) -> For
 }
 
 fn looks_like_html(head: &[u8]) -> bool {
-    let start = head
-        .strip_prefix(b"\xEF\xBB\xBF")
-        .unwrap_or(head)
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .map_or(&[][..], |i| &head[i..]);
+    let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let start = body.iter().position(|b| !b.is_ascii_whitespace()).map_or(&[][..], |i| &body[i..]);
     let lower: Vec<u8> = start.iter().take(64).map(u8::to_ascii_lowercase).collect();
     lower.starts_with(b"<!doctype html")
         || lower.starts_with(b"<html")
@@ -275,6 +271,7 @@ mod tests {
         assert_eq!(sniff(b"%PDF-1.7\n...", "a.doc", None), Format::Pdf);
         assert_eq!(sniff(b"<!DOCTYPE html><html>", "report.pdf", Some("application/pdf")), Format::Html);
         assert_eq!(sniff(b"{\\rtf1\\ansi", "a.doc", None), Format::Rtf);
+        assert_eq!(sniff(b"\xEF\xBB\xBF\n  <html><body>", "a.doc", None), Format::Html);
         assert_eq!(sniff(b"\x89PNG\r\n", "a.pdf", None), Format::Image);
     }
 

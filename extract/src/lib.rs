@@ -51,6 +51,7 @@ pub use format::{Format, sniff};
 pub use limits::Limits;
 pub use outcome::{Entry, Extracted, NoText};
 pub use runner::{MAX_ABANDONED, abandoned_running, extract_async, extract_capped};
+pub use sheet::MAX_SHEET_CELLS;
 
 use limits::{Budget, Deadline};
 

@@ -113,3 +113,61 @@ fn empty_and_tiny_inputs() {
         check(vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1], name);
     }
 }
+
+/// Cases the properties above found in `sheets.xls` (calamine 0.38 panics
+/// on them: slice and index out of range in its CFB and BIFF readers; an
+/// underflow in its Dimensions arithmetic that in a release build would
+/// reserve gigabytes). Each must end as a malformed-file error.
+#[test]
+fn xls_crash_cases_found_by_the_properties() {
+    let original = fixture("sheets.xls");
+    let flips: [(usize, u8); 5] = [
+        (3915, 0xFF), // Dimensions: last row before first
+        (64, 0x00),
+        (2050, 0x00),
+        (3072, 0x00),
+        (3076, 0xFF),
+    ];
+    for (at, value) in flips {
+        let mut bytes = original.clone();
+        bytes[at] = value;
+        let err = extract::extract(&bytes, "sheets.xls", None, &limits())
+            .expect_err(&format!("byte {at} set to {value:#04x}"));
+        assert!(matches!(err, extract::Error::Malformed { .. }), "byte {at}: {err}");
+    }
+    // The Dimensions underflow is caught before calamine runs.
+    let mut bytes = original.clone();
+    bytes[3915] = 0xFF;
+    let err = extract::extract(&bytes, "sheets.xls", None, &limits()).unwrap_err();
+    assert!(err.to_string().contains("Dimensions"), "{err}");
+    // Truncated inside the workbook stream.
+    for keep in [4760, 4969, 5003, 5117] {
+        let err = extract::extract(&original[..keep], "sheets.xls", None, &limits()).unwrap_err();
+        assert!(matches!(err, extract::Error::Malformed { .. }), "kept {keep}: {err}");
+    }
+}
+
+#[test]
+fn hostile_spreadsheet_sizes_are_refused() {
+    // An .xlsx whose sharedStrings declares four billion strings.
+    let original = fixture("sheets.xlsx");
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&original[..])).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..archive.len() {
+        let mut member = archive.by_index(i).unwrap();
+        let name = member.name().unwrap().into_owned();
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut member, &mut data).unwrap();
+        if name == "xl/sharedStrings.xml" {
+            let text = String::from_utf8(data).unwrap();
+            let start = text.find("uniqueCount=\"").unwrap() + "uniqueCount=\"".len();
+            let end = start + text[start..].find('"').unwrap();
+            data = format!("{}4000000000{}", &text[..start], &text[end..]).into_bytes();
+        }
+        out.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+        std::io::Write::write_all(&mut out, &data).unwrap();
+    }
+    let bytes = out.finish().unwrap().into_inner();
+    let err = extract::extract(&bytes, "sheets.xlsx", None, &limits()).unwrap_err();
+    assert!(err.to_string().contains("4000000000 strings"), "{err}");
+}
