@@ -156,7 +156,7 @@ mod tests {
         assert_eq!(in_digest("5月 11日发布", Some(2020)), d(2020, 5, 11));
         assert_eq!(in_digest("5月 11日发布", None), None);
         assert_eq!(in_digest("2020年 13月 40日", None), None);
-        assert_eq!(year_of_numeric("digest-2020-05-15.txt"), Some(2020));
+        assert_eq!(year_of_numeric("周报 2020.05.15.txt"), Some(2020));
     }
 
     proptest! {

@@ -42,7 +42,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use index::{Notice, NoticeIndex, NoticeWriter};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::history::History;
 use crate::lock::CrawlLock;
 use crate::state::{Batch, CrawlState};
@@ -305,6 +305,8 @@ pub fn ensure_sample(data_dir: &Path, index: &NoticeIndex) -> Result<Option<usiz
 #[cfg(test)]
 mod tests {
     use index::Source;
+
+    use crate::error::Error;
 
     use super::*;
 
