@@ -32,8 +32,10 @@
 //!    this way and crawls it end to end).
 //!
 //! A source whose notices belong to a new agency facet (rather than
-//! `other/<host>`) also needs its row in [`index::agency::AGENCIES`], the one
-//! table of facet labels, names and hosts.
+//! `other/<host>`, as the RSS source's do) also needs that agency in the
+//! index crate: a variant of [`index::Source`] and its row in
+//! [`index::agency::AGENCIES`], the one table of facet labels, names and
+//! hosts (the crawler's sources read their hosts from it).
 #![deny(missing_docs)]
 
 pub mod charset;
