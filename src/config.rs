@@ -75,10 +75,10 @@ impl DataDir {
     }
     /// The Tantivy index.
     pub fn index(&self) -> PathBuf {
-        self.root.join("index")
+        self.root.join(crawler::store::INDEX_DIR)
     }
     /// The crawl state database.
     pub fn crawl_db(&self) -> PathBuf {
-        self.root.join("crawl.sqlite")
+        self.root.join(crawler::store::STATE_FILE)
     }
 }

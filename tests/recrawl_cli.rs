@@ -424,3 +424,100 @@ fn watch_arguments_are_checked_before_anything_runs() {
     }
     assert!(!data.join("crawl.lock").exists(), "nothing was locked or crawled");
 }
+
+/// A digest of one item that links `url`.
+fn digest_linking(url: &str) -> String {
+    format!(
+        " 医药信息篇（2020/5/11~2020/5/15）\n\n国家级\n\n1、国家药监局关于发布某项公告的通知（国家药监局）\n\n{url}\n \
+         摘要：周报中的摘要文字。\n"
+    )
+}
+
+#[test]
+fn a_notice_from_a_digest_then_a_crawl_then_a_change_has_three_versions_under_one_id() {
+    let s = nmpa_site();
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(tmp.path(), &s);
+    let data = tmp.path().join("data");
+    let id = index::Notice::id_for_url(&s.url(EDITED));
+
+    // 1. The weekly digest names the page.
+    let file = tmp.path().join("digest-2020-05-15.txt");
+    std::fs::write(&file, digest_linking(&s.url(EDITED))).unwrap();
+    ok(notices(&data, &cfg).arg("ingest").arg(&file));
+    // 2. A crawl fetches it: the same notice, now with the page's text.
+    let crawled: serde_json::Value =
+        serde_json::from_slice(&ok(notices(&data, &cfg).args(["crawl", "--json"])).stdout).unwrap();
+    assert_eq!((n(&crawled, "new"), n(&crawled, "changed")), (2, 1), "{crawled}");
+    // 3. The page changes on the site; the next crawl sees it.
+    let edited =
+        String::from_utf8(fixture(EDITED)).unwrap().replace("<p>特此公告。</p>", "<p>本公告自发布之日起施行。</p>");
+    serve(&s, EDITED, edited.into_bytes());
+    let recrawled: serde_json::Value =
+        serde_json::from_slice(&ok(notices(&data, &cfg).args(["crawl", "--json"])).stdout).unwrap();
+    assert_eq!(n(&recrawled, "changed"), 1, "{recrawled}");
+
+    let out = ok(notices(&data, &cfg).args(["show", &id, "--history", "--json"]));
+    let versions: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let numbers: Vec<u64> = versions.iter().map(|v| n(v, "version")).collect();
+    assert_eq!(numbers, [1, 2, 3], "{versions:#?}");
+    let body = |i: usize| versions[i]["body"].as_str().unwrap().to_string();
+    assert!(body(0).contains("周报中的摘要文字"), "the digest's version first: {}", body(0));
+    assert!(body(1).contains("特此公告") && !body(1).contains("周报中的摘要文字"), "then the page's: {}", body(1));
+    assert!(body(2).contains("本公告自发布之日起施行"), "then the changed page's: {}", body(2));
+    let seen: Vec<&str> = versions.iter().map(|v| v["seen_at"].as_str().unwrap()).collect();
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "in order: {seen:?}");
+    let text = String::from_utf8(ok(notices(&data, &cfg).args(["show", &id, "--history"])).stdout).unwrap();
+    assert!(text.contains("version   3"), "{text}");
+
+    // One id, and every crawled notice says when it was fetched.
+    let all = export(&data, &cfg);
+    assert_eq!(all.iter().filter(|n| n["id"] == id.as_str()).count(), 1);
+    assert_eq!(all.len(), 3, "{all:#?}");
+    for notice in &all {
+        assert!(notice["fetched_at"].is_string(), "{notice}");
+        assert!(notice["first_seen"].is_string(), "{notice}");
+    }
+    let stats = String::from_utf8(ok(notices(&data, &cfg).arg("stats")).stdout).unwrap();
+    assert!(stats.contains("last crawl  20"), "{stats}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&ok(notices(&data, &cfg).args(["stats", "--json"])).stdout).unwrap();
+    let newest = all.iter().filter_map(|n| n["fetched_at"].as_str()).max().unwrap();
+    assert_eq!(json["last_crawl"], newest, "{json}");
+}
+
+#[test]
+fn an_ingest_killed_with_sigkill_at_any_point_loses_nothing_and_doubles_no_version() {
+    let items = 900; // item numbers have at most three digits
+    let mut digest = String::from(" 医药信息篇（2020/5/11~2020/5/15）\n\n国家级\n\n");
+    for i in 1..=items {
+        digest.push_str(&format!(
+            "{i}、关于第{i}项工作的通知（某局）\n\nhttp://www.example.gov.cn/n{i}.html\n 第{i}项工作的摘要。\n\n"
+        ));
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("digest-2020-05-15.txt");
+    std::fs::write(&file, digest).unwrap();
+    let cfg = tmp.path().join("config.toml");
+    std::fs::write(&cfg, "").unwrap();
+    for (round, delay_ms) in [5u64, 30, 80, 150, 300].into_iter().enumerate() {
+        let data = tmp.path().join(format!("data{round}"));
+        let mut child =
+            notices(&data, &cfg).arg("ingest").arg(&file).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL, wherever it is
+        child.wait().unwrap();
+        // Whatever the index holds now, it reads, and it is all or nothing.
+        let held = export(&data, &cfg).len();
+        assert!(held == 0 || held == items, "round {round}: {held} notices");
+        // Run again: everything there, each notice with exactly one version.
+        ok(notices(&data, &cfg).arg("ingest").arg(&file));
+        let all = export(&data, &cfg);
+        assert_eq!(all.len(), items);
+        let history = crawler::history::History::open(&data.join("crawl.sqlite")).unwrap();
+        for notice in &all {
+            let id = notice["id"].as_str().unwrap();
+            assert_eq!(history.versions(id).unwrap().len(), 1, "round {round}: {id}");
+        }
+    }
+}

@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use index::{Notice, NoticeIndex, Source};
+use crawler::store::{Arrival, NoticeStore};
+use index::{Notice, Source};
 use serde_json::Value;
 use server_support::{BIN, NMPA_62, Server, enc, fixtures, index_notices, request};
 
@@ -138,6 +139,14 @@ fn notices_stats_health_and_page() {
     assert_eq!(stats["last_commit"]["by"], "test");
     assert_eq!(stats["last_crawl"], "2020-05-15T08:30:00Z", "the newest fetched_at");
 
+    // The search page's source list comes from the crawler's registry.
+    let sources = server.get_ok("/api/sources");
+    let labels: Vec<&str> = sources.as_array().unwrap().iter().map(|s| s["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["CNIPA", "CDE", "NMPA", "FDA", "ECA"]);
+    assert_eq!(sources[2]["name"], "nmpa");
+    assert_eq!(sources[2]["name_zh"], "国家药监局");
+    assert!(sources[2]["hosts"].as_array().unwrap().contains(&serde_json::json!("www.nmpa.gov.cn")));
+
     let health = server.get_ok("/healthz");
     assert_eq!(health, serde_json::json!({"status": "ok", "notices": 8}));
 
@@ -159,16 +168,14 @@ fn a_commit_while_the_server_runs_shows_up_without_restart() {
     let (dir, server) = start();
     assert_eq!(server.get_ok("/api/search?q=zebrafish")["total"], 0);
     assert_eq!(server.get_ok("/api/stats")["last_crawl"], "2020-05-15T08:30:00Z");
-    // Another process's commit, as a crawl would make it.
-    let index = NoticeIndex::open_or_create(&dir.path().join("index")).unwrap();
-    let mut writer = index.writer(1).unwrap();
+    // Another process's commit, as a crawl makes it: through the store.
+    let mut store = NoticeStore::open(dir.path()).unwrap();
     let mut new = fixtures()[6].clone();
     new.id = Notice::id_for_url("https://www.fda.gov/zebrafish");
     new.title = "Zebrafish models in nonclinical safety studies".into();
     new.source = Source::Fda;
-    new.fetched_at = Some(chrono::Utc::now());
-    writer.upsert(&new).unwrap();
-    writer.commit("crawl").unwrap();
+    store.accept(Arrival::fetched(new, chrono::Utc::now())).unwrap();
+    store.close("crawl").unwrap();
     let committed = Instant::now();
     let seen = loop {
         if server.get_ok("/api/search?q=zebrafish")["total"] == 1 {
@@ -327,17 +334,16 @@ fn atom_feed_of_a_saved_search_is_valid_and_follows_new_commits() {
     assert!(feed.entries.is_empty());
     assert!(feed.id.ends_with("/feed.atom?q=zebrafish"), "{}", feed.id);
 
-    let index = NoticeIndex::open_or_create(&dir.path().join("index")).unwrap();
-    let mut writer = index.writer(1).unwrap();
     let mut new = fixtures()[6].clone();
     new.id = Notice::id_for_url("https://www.fda.gov/zebrafish");
     new.url = Some("https://www.fda.gov/zebrafish".into());
     new.title = "Zebrafish models in nonclinical safety studies".into();
     new.source = Source::Fda;
-    // Seen after every fixture, so it heads the feed.
-    new.first_seen = Some(chrono::Utc::now() + chrono::Duration::minutes(1));
-    writer.upsert(&new).unwrap();
-    writer.commit("crawl").unwrap();
+    // First seen (by the store, now) a second after every fixture, so it heads the feed.
+    std::thread::sleep(Duration::from_millis(1100));
+    let mut store = NoticeStore::open(dir.path()).unwrap();
+    store.accept(Arrival::fetched(new.clone(), chrono::Utc::now())).unwrap();
+    store.close("crawl").unwrap();
     let started = Instant::now();
     let feed: atom_syndication::Feed = loop {
         let feed: atom_syndication::Feed = server.get("/feed.atom?q=zebrafish").text().parse().unwrap();

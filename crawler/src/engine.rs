@@ -1,31 +1,39 @@
 //! The crawl engine: drives the sources' requests through the fetcher,
-//! hands pages to the sources, writes notices to the index and records
-//! every URL in the crawl state.
+//! hands pages to the sources, passes the notices they read to the
+//! [`NoticeStore`] and records every URL in the crawl state.
+//!
+//! Each finished request becomes a typed [`PageOutcome`] (fetched, not
+//! modified, challenged, gone, failed, disallowed), decided by the kind of
+//! page (listing, detail, attachment) and then settled in one place: the
+//! URL's backoff, revisit time, gone streak and the report's counts.
 //!
 //! Crash safety: the state rows that say a page is done are written only
-//! after the index commit that holds its notices, in one SQLite
-//! transaction. A crawl killed at any point loses at most the pages since
-//! the last commit, which the next run (resuming the unfinished run's
-//! queue) fetches again; it never records a notice the index lacks.
+//! after the index commit that holds its notices
+//! ([`NoticeStore::checkpoint`]). A crawl killed at any point loses at most
+//! the pages since the last commit, which the next run (resuming the
+//! unfinished run's queue) fetches again; it never records a notice the
+//! index lacks.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use index::{Notice, NoticeIndex, NoticeWriter};
+use chrono::{DateTime, NaiveDate, Utc};
+use index::Notice;
 use sha2::{Digest, Sha256};
 use tokio::task::JoinSet;
 
 use crate::config::CrawlConfig;
 use crate::error::Result;
 use crate::fetch::{AllowedHosts, Conditional, Fetch, Fetcher, Outcome};
-use crate::history::History;
+use crate::outcome::{Challenge, PageOutcome};
 use crate::revisit::Policy;
-use crate::sources::{PageKind, Source};
-use crate::state::{Batch, CrawlState, QueueItem, UrlRecord, now_ms};
+use crate::sources::{Page, PageKind, Source};
+use crate::state::{Batch, QueueItem, UrlRecord, now_ms};
+use crate::store::{Arrival, NoticeStore, Stored};
 
 /// A URL that ended in an error this run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct UrlError {
     /// The URL (state key).
     pub url: String,
@@ -58,8 +66,8 @@ pub struct SourceSummary {
     pub hint: Option<String>,
 }
 
-/// What a crawl did.
-#[derive(Debug, Clone, Default)]
+/// What a crawl did; its JSON is what `notices crawl --json` prints.
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Summary {
     /// Whether an interrupted run was taken up again.
     pub resumed: bool,
@@ -79,10 +87,10 @@ pub struct Summary {
     pub changed: u64,
     /// Notices fetched and found unchanged (not re-indexed).
     pub unchanged: u64,
-    /// URLs refused by robots.txt (never requested).
-    pub disallowed: u64,
     /// Notices marked withdrawn this run.
     pub withdrawn: u64,
+    /// URLs refused by robots.txt (never requested).
+    pub disallowed: u64,
     /// URLs that ended in an error, with the reason.
     pub errors: Vec<UrlError>,
     /// The same figures by source label (`NMPA`, `FDA`, `other/host`; `digest`
@@ -93,8 +101,13 @@ pub struct Summary {
     pub stopped_early: bool,
     /// Whether it was asked to stop ([`Engine::stop_on`]) before its end.
     pub interrupted: bool,
-    /// Wall time.
+    /// Wall time (in seconds in the JSON).
+    #[serde(rename = "seconds", serialize_with = "as_seconds")]
     pub elapsed: Duration,
+}
+
+fn as_seconds<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
 }
 
 /// Progress reported after each URL.
@@ -112,29 +125,25 @@ pub struct Progress {
 
 type ProgressFn = Box<dyn Fn(&Progress) + Send + Sync>;
 
-/// A crawl over some sources into one index and one state file.
+/// A crawl over some sources into one [`NoticeStore`].
 pub struct Engine {
     cfg: CrawlConfig,
-    sources: Vec<Box<dyn Source>>,
-    index: NoticeIndex,
-    state: CrawlState,
+    sources: Vec<Arc<dyn Source>>,
+    store: NoticeStore,
     seeds: Vec<Notice>,
+    since: Option<NaiveDate>,
     progress: Option<ProgressFn>,
-    /// Versions of changed notices, in the state file (opened by `run`).
-    history: Option<History>,
+    summary: Summary,
     /// Notices counted this run: a notice is new, changed or unchanged once
     /// per run, however many pages touch it (FDA: the feed, then the page).
-    counted: Mutex<HashSet<String>>,
-    /// Notices a version of which this run stored in the history: a second
-    /// change in the same run replaces that version rather than adding one.
-    versioned: Mutex<HashSet<String>>,
+    counted: HashSet<String>,
     /// Set to true to stop the crawl at the next commit boundary.
     stop: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("sources", &self.sources.len()).field("state", &self.state.path()).finish()
+        f.debug_struct("Engine").field("sources", &self.sources.len()).field("store", &self.store).finish()
     }
 }
 
@@ -146,28 +155,60 @@ struct Done {
     fetch: Fetch,
 }
 
+/// The run's queue: what waits, what was ever queued, and the state rows
+/// to write at the next checkpoint.
+#[derive(Default)]
+struct Queue {
+    frontier: Frontier,
+    seen: HashSet<String>,
+    batch: Batch,
+}
+
+impl Queue {
+    /// Queues the items not queued before this run.
+    fn enqueue(&mut self, items: Vec<QueueItem>) {
+        for item in items {
+            if self.seen.insert(item.key()) {
+                self.batch.enqueue.push(item.clone());
+                self.frontier.push(item);
+            }
+        }
+    }
+}
+
+/// The validators and size a fetched page came with.
+struct Validators {
+    etag: Option<String>,
+    last_modified: Option<String>,
+    length: Option<u64>,
+}
+
 impl Engine {
-    /// A crawl of `sources`. The caller holds the [`crate::lock::CrawlLock`]
-    /// of the data directory.
-    pub fn new(cfg: CrawlConfig, sources: Vec<Box<dyn Source>>, index: NoticeIndex, state: CrawlState) -> Engine {
+    /// A crawl of `sources` into `store` (which holds the data directory's crawl lock).
+    pub fn new(cfg: CrawlConfig, sources: Vec<Box<dyn Source>>, store: NoticeStore) -> Engine {
         Engine {
             cfg,
-            sources,
-            index,
-            state,
+            sources: sources.into_iter().map(Arc::from).collect(),
+            store,
             seeds: Vec::new(),
+            since: None,
             progress: None,
-            history: None,
-            counted: Mutex::new(HashSet::new()),
-            versioned: Mutex::new(HashSet::new()),
+            summary: Summary::default(),
+            counted: HashSet::new(),
             stop: None,
         }
     }
 
-    /// Notices to index before crawling (a digest's items), unless the
-    /// index already has them (a previous crawl may have enriched them).
+    /// Notices to store before crawling (a digest's items), unless the
+    /// store already has them (a previous crawl may have enriched them).
     pub fn with_seed_notices(mut self, seeds: Vec<Notice>) -> Engine {
         self.seeds = seeds;
+        self
+    }
+
+    /// Leaves out the notices a listing dates before `since`.
+    pub fn since(mut self, since: Option<NaiveDate>) -> Engine {
+        self.since = since;
         self
     }
 
@@ -204,69 +245,55 @@ impl Engine {
         allowed
     }
 
-    /// Runs the crawl to its end (or `max_pages`).
+    /// Runs the crawl to its end (or `max_pages`), then closes the store.
     pub async fn run(mut self) -> Result<Summary> {
         let started = Instant::now();
         let fetcher = Arc::new(Fetcher::new(&self.cfg, self.allowed_hosts())?);
-        let mut writer = self.index.writer(1)?;
-        self.history = Some(History::open(self.state.path())?);
-        let run = self.state.begin_run()?;
-        let mut summary = Summary { resumed: run.resumed, ..Summary::default() };
+        let run = self.store.state_mut().begin_run()?;
+        self.summary.resumed = run.resumed;
         for s in &self.sources {
-            summary.sources.entry(s.id().label()).or_default();
+            self.summary.sources.entry(s.id().label()).or_default();
         }
         if run.resumed {
             tracing::info!(run = run.id, "resuming an interrupted crawl");
         }
-        let (mut seen, pending) = self.state.queue(run.id)?;
-        let labels: HashMap<String, usize> =
-            self.sources.iter().enumerate().map(|(i, s)| (s.id().label(), i)).collect();
+        let (seen, pending) = self.store.state().queue(run.id)?;
+        let mut q = Queue { seen, ..Queue::default() };
+        let labels: HashSet<String> = self.sources.iter().map(|s| s.id().label()).collect();
 
-        for mut seed in std::mem::take(&mut self.seeds) {
-            if self.index.get(&seed.id)?.is_none() {
-                self.index.carry_over(&mut seed)?;
-                writer.upsert(&seed)?;
-                self.first_count(&seed.id);
-                summary.new += 1;
-                summary.sources.entry("digest".into()).or_default().new += 1;
-            }
+        for seed in std::mem::take(&mut self.seeds) {
+            self.store_notice("digest", Arrival::digest(seed).if_absent())?;
         }
-        if writer.pending() > 0 {
-            // Committed now so that a page merged into a seed later counts as a change of it.
-            writer.commit("crawl")?;
-        }
+        // Committed now so that a page merged into a seed later counts as a change of it.
+        self.store.commit("crawl")?;
 
-        let mut frontier = Frontier::default();
-        let mut batch = Batch::default();
         for item in pending {
-            if labels.contains_key(&item.source) {
-                frontier.push(item);
+            if labels.contains(&item.source) {
+                q.frontier.push(item);
             }
         }
-        for s in &self.sources {
-            let label = s.id().label();
-            for req in s.start_requests() {
-                let item = QueueItem::new(&label, &req, None);
-                if seen.insert(item.key()) {
-                    batch.enqueue.push(item.clone());
-                    frontier.push(item);
-                }
-            }
-        }
+        let starts: Vec<QueueItem> = self
+            .sources
+            .iter()
+            .flat_map(|s| {
+                let label = s.id().label();
+                s.start_requests().into_iter().map(move |req| QueueItem::new(&label, &req, None))
+            })
+            .collect();
+        q.enqueue(starts);
 
         let per_host = self.cfg.concurrency_per_host.max(1);
         let mut tasks: JoinSet<Done> = JoinSet::new();
         let mut in_flight: HashMap<String, usize> = HashMap::new();
         let mut started_fetches = 0usize;
         let mut done_count = 0u64;
-        let recheck_ms = (self.cfg.recheck_secs as i64).saturating_mul(1000);
         let mut stop = self.stop.take();
         let mut interrupted = stop.as_ref().is_some_and(|s| *s.borrow());
         let mut deaf = false;
         let mut revisited = false;
         loop {
             // Start what the per-host limits allow.
-            for host in frontier.hosts() {
+            for host in q.frontier.hosts() {
                 if interrupted {
                     break;
                 }
@@ -274,20 +301,19 @@ impl Engine {
                     if self.cfg.max_pages.is_some_and(|m| started_fetches >= m) {
                         break;
                     }
-                    let Some(item) = frontier.pop(&host) else { break };
+                    let Some(item) = q.frontier.pop(&host) else { break };
                     let key = item.key();
-                    let record = match self.state.get(&key)? {
+                    let record = match self.store.state().get(&key)? {
                         Some(r) => r,
                         None => UrlRecord::new(&key, item.url.as_str(), &item.source, item.kind),
                     };
                     let now = now_ms();
                     let finished = record.finished(now) && (item.changed.is_none() || item.changed == record.marker);
                     // An anti-bot wall is not knocked on again before its backoff is over.
-                    let walled = record.last_error.as_deref().is_some_and(|e| e.starts_with("challenged"))
-                        && record.next_due.is_some_and(|due| due > now);
-                    if matches!(item.kind, PageKind::Detail | PageKind::Attachment) && (finished || walled) {
-                        summary.skipped += 1;
-                        batch.done.push(key);
+                    if matches!(item.kind, PageKind::Detail | PageKind::Attachment) && (finished || record.walled(now))
+                    {
+                        self.summary.skipped += 1;
+                        q.batch.done.push(key);
                         continue;
                     }
                     // Validators only when we hold what they validate: a parsed
@@ -334,9 +360,9 @@ impl Engine {
                 // The listings are done: revisit the due details none of them
                 // linked this run, once, unless the run is cut short.
                 let capped = self.cfg.max_pages.is_some_and(|m| started_fetches >= m);
-                if !revisited && !interrupted && !capped && frontier.len() == 0 {
+                if !revisited && !interrupted && !capped && q.frontier.len() == 0 {
                     revisited = true;
-                    let n = self.enqueue_due(&mut frontier, &mut seen, &mut batch)?;
+                    let n = self.enqueue_due(&mut q)?;
                     if n > 0 {
                         tracing::info!(n, "revisiting due notices that no listing links");
                         continue;
@@ -359,30 +385,29 @@ impl Engine {
                 *n = n.saturating_sub(1);
             }
             let url = done.item.url.to_string();
-            let allowed = fetcher.allowed();
-            self.handle(done, allowed, &mut writer, &mut batch, &mut frontier, &mut seen, &mut summary, recheck_ms)?;
+            self.handle(done, fetcher.allowed(), &mut q)?;
             done_count += 1;
             if let Some(f) = &self.progress {
                 f(&Progress {
                     done: done_count,
-                    remaining: (frontier.len() + tasks.len()) as u64,
-                    errors: summary.errors.len() as u64,
+                    remaining: (q.frontier.len() + tasks.len()) as u64,
+                    errors: self.summary.errors.len() as u64,
                     url,
                 });
             }
-            if writer.pending() as usize >= self.cfg.commit_every.max(1)
-                || batch.records.len() >= self.cfg.commit_every.max(1)
-            {
-                self.flush(run.id, &mut writer, &mut batch)?;
+            let every = self.cfg.commit_every.max(1);
+            if self.store.pending() as usize >= every || q.batch.records.len() >= every {
+                self.checkpoint(run.id, &mut q.batch)?;
             }
         }
-        summary.interrupted = interrupted;
-        summary.stopped_early = frontier.len() > 0 || interrupted;
-        self.flush(run.id, &mut writer, &mut batch)?;
-        if !summary.stopped_early {
-            self.state.finish_run(run.id)?;
+        self.summary.interrupted = interrupted;
+        self.summary.stopped_early = q.frontier.len() > 0 || interrupted;
+        self.checkpoint(run.id, &mut q.batch)?;
+        if !self.summary.stopped_early {
+            self.store.state_mut().finish_run(run.id)?;
         }
-        writer.close()?;
+        let Engine { store, mut summary, .. } = self;
+        store.close("crawl")?;
         summary.elapsed = started.elapsed();
         tracing::info!(
             pages = summary.pages,
@@ -400,24 +425,24 @@ impl Engine {
     /// Queues the detail pages of this crawl's sources that are due again
     /// (their revisit interval or failure backoff is over) and not queued
     /// this run. Returns how many.
-    fn enqueue_due(&self, frontier: &mut Frontier, seen: &mut HashSet<String>, batch: &mut Batch) -> Result<usize> {
+    fn enqueue_due(&self, q: &mut Queue) -> Result<usize> {
         let now = now_ms();
         let mut n = 0;
         for source in &self.sources {
             let label = source.id().label();
-            for (key, url) in self.state.due(&label, PageKind::Detail, now)? {
-                if seen.contains(&key) {
+            for (key, url) in self.store.state().due(&label, PageKind::Detail, now)? {
+                if q.seen.contains(&key) {
                     continue;
                 }
                 let Some(req) = url::Url::parse(&url).ok().and_then(|u| source.revisit(&u)) else { continue };
                 let mut item = QueueItem::new(&label, &req, None);
                 // The marker it was last fetched with: a revisit is not a listed change.
-                item.changed = self.state.get(&key)?.and_then(|r| r.marker);
-                if item.key() != key || !seen.insert(key) {
+                item.changed = self.store.state().get(&key)?.and_then(|r| r.marker);
+                if item.key() != key || !q.seen.insert(key) {
                     continue;
                 }
-                batch.enqueue.push(item.clone());
-                frontier.push(item);
+                q.batch.enqueue.push(item.clone());
+                q.frontier.push(item);
                 n += 1;
             }
         }
@@ -425,11 +450,8 @@ impl Engine {
     }
 
     /// Index commit first, then the state rows that depend on it.
-    fn flush(&mut self, run: i64, writer: &mut NoticeWriter, batch: &mut Batch) -> Result<()> {
-        if writer.pending() > 0 {
-            writer.commit("crawl")?;
-        }
-        self.state.apply(run, batch)?;
+    fn checkpoint(&mut self, run: i64, batch: &mut Batch) -> Result<()> {
+        self.store.checkpoint("crawl", run, batch)?;
         *batch = Batch::default();
         Ok(())
     }
@@ -439,321 +461,355 @@ impl Engine {
         self.cfg.policy()
     }
 
-    /// Whether `id` is counted for the first time this run (and marks it counted).
-    fn first_count(&self, id: &str) -> bool {
-        // Never poisoned: nothing panics while holding it.
-        self.counted.lock().map(|mut c| c.insert(id.to_string())).unwrap_or(true)
+    /// The source of a queued item, by its label.
+    fn source(&self, label: &str) -> Option<Arc<dyn Source>> {
+        self.sources.iter().find(|s| s.id().label() == label).cloned()
     }
 
-    /// Indexes a notice if new or changed; counts it once per run, for `label`'s source too.
-    fn index_notice(
-        &self,
-        label: &str,
-        mut notice: Notice,
-        writer: &mut NoticeWriter,
-        summary: &mut Summary,
-    ) -> Result<()> {
-        let old = self.index.get(&notice.id)?;
-        // A notice marked withdrawn whose page is back is re-indexed even
-        // though its content is the same.
-        let back = old.as_ref().is_some_and(|o| o.withdrawn && !notice.withdrawn);
-        let first = self.first_count(&notice.id);
-        let per = summary.sources.entry(label.to_string()).or_default();
-        if self.index.carry_over(&mut notice)? || back {
-            writer.upsert(&notice)?;
-            // Recorded before the commit: if the crawl dies in between, the
-            // page is fetched again and the same version is not stored twice.
-            // A second change in one run (FDA's feed row, then its page) is one
-            // version: what the run ended with.
-            if let Some(history) = &self.history {
-                let now = chrono::Utc::now();
-                let ours = self.versioned.lock().map(|v| v.contains(&notice.id)).unwrap_or(false);
-                if ours {
-                    history.replace_latest(&notice, now)?;
-                } else if history.record(&notice, now)?.is_some()
-                    && let Ok(mut v) = self.versioned.lock()
-                {
-                    v.insert(notice.id.clone());
-                }
-            }
-            if !first {
-                // Already counted this run.
-            } else if old.is_some() {
-                summary.changed += 1;
-                per.changed += 1;
-            } else {
-                summary.new += 1;
+    /// Passes a notice to the store; counts it once per run, for `label`'s source too.
+    fn store_notice(&mut self, label: &str, arrival: Arrival) -> Result<()> {
+        let id = arrival.notice.id.clone();
+        let stored = self.store.accept(arrival)?;
+        if stored == Stored::Kept || !self.counted.insert(id) {
+            return Ok(());
+        }
+        let per = self.summary.sources.entry(label.to_string()).or_default();
+        match stored {
+            Stored::New => {
+                self.summary.new += 1;
                 per.new += 1;
             }
-        } else if first {
-            summary.unchanged += 1;
-            per.unchanged += 1;
+            Stored::Changed => {
+                self.summary.changed += 1;
+                per.changed += 1;
+            }
+            Stored::Unchanged => {
+                self.summary.unchanged += 1;
+                per.unchanged += 1;
+            }
+            Stored::Kept => {}
         }
         Ok(())
     }
 
-    /// Marks the notice of a detail that answered 404/410 on
-    /// several runs in a row ([`Policy::gone_after`]) as withdrawn (kept, flagged).
-    fn withdraw(&self, label: &str, url: &str, writer: &mut NoticeWriter, summary: &mut Summary) -> Result<()> {
-        if let Some(mut notice) = self.index.get(&Notice::id_for_url(url))?
-            && !notice.withdrawn
-        {
-            notice.withdrawn = true;
-            writer.upsert(&notice)?;
-            summary.withdrawn += 1;
-            summary.sources.entry(label.to_string()).or_default().withdrawn += 1;
-            tracing::info!(%url, id = %notice.id, "notice withdrawn: its page is gone");
+    /// Counts a notice whose page did not change, once per run.
+    fn count_unchanged(&mut self, label: &str, id: &str) {
+        if self.counted.insert(id.to_string()) {
+            self.summary.unchanged += 1;
+            self.summary.sources.entry(label.to_string()).or_default().unchanged += 1;
         }
-        Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn handle(
-        &self,
-        done: Done,
-        allowed: &AllowedHosts,
-        writer: &mut NoticeWriter,
-        batch: &mut Batch,
-        frontier: &mut Frontier,
-        seen: &mut HashSet<String>,
-        summary: &mut Summary,
-        recheck_ms: i64,
-    ) -> Result<()> {
+    /// One finished request: what became of the page, then its settlement.
+    fn handle(&mut self, done: Done, allowed: &AllowedHosts, q: &mut Queue) -> Result<()> {
         let Done { item, key, mut record, fetch } = done;
         let now = now_ms();
+        self.summary.requests += fetch.requests as u64;
+        self.summary.bytes += fetch.bytes;
         // The interval this URL was last given, to grow or shrink it.
         let last_interval = match (record.failures, record.last_fetched, record.next_due) {
             (0, Some(at), Some(due)) if due > at => Some(chrono::Duration::milliseconds(due - at)),
             _ => None,
         };
-        summary.requests += fetch.requests as u64;
-        summary.bytes += fetch.bytes;
         record.last_fetched = Some(now);
-        let source = self.sources.iter().find(|s| s.id().label() == item.source);
-        let mut error: Option<String> = None;
-        // Whether the answer says the page is gone (404/410, not a wall's 404).
-        let mut gone = false;
-        let mut blocked = false;
-        let mut changed = false;
-        let mut enqueue = |children: Vec<QueueItem>, batch: &mut Batch| {
-            for child in children {
-                if seen.insert(child.key()) {
-                    batch.enqueue.push(child.clone());
-                    frontier.push(child);
-                }
-            }
-        };
-        match fetch.outcome {
+        let outcome = match fetch.outcome {
             Outcome::Fetched { page, etag, last_modified, truncated, length } => {
                 record.status = Some(page.status);
                 record.bytes = Some(page.body.len() as i64);
                 record.content_type = page.content_type.clone();
-                summary.pages += 1;
-                if truncated && item.kind != PageKind::Attachment {
-                    error = Some(format!(
-                        "oversized: body larger than {} bytes, cut and not parsed",
-                        self.cfg.max_body_bytes
-                    ));
-                } else if source.is_some_and(|s| s.is_challenge(&page)) {
-                    blocked = true;
-                    error = Some(if page.final_url != page.url {
-                        format!(
-                            "challenged: redirected to {} (HTTP {}), an anti-bot page, not parsed",
-                            page.final_url, page.status
-                        )
-                    } else {
-                        format!("challenged: HTTP {} anti-bot page, not parsed", page.status)
-                    });
-                } else if !(200..300).contains(&page.status) {
-                    gone = matches!(page.status, 404 | 410);
-                    error = Some(if gone {
-                        format!("HTTP {} (gone, at {})", page.status, page.final_url)
-                    } else {
-                        format!("HTTP {}", page.status)
-                    });
-                } else if let Some(source) = source {
-                    match item.kind {
-                        PageKind::Listing => match source.parse_listing(&page) {
-                            Ok(listing) => {
-                                let mut children = Vec::new();
-                                for d in &listing.details {
-                                    children.push(QueueItem::new(&item.source, &d.request, Some(d)));
-                                }
-                                for r in &listing.next {
-                                    children.push(QueueItem::new(&item.source, r, None));
-                                }
-                                for n in listing.notices {
-                                    match n.validate() {
-                                        // A listing's notice is a first sketch: once indexed
-                                        // (and maybe enriched by its detail page) only the
-                                        // detail page replaces it.
-                                        Ok(()) if self.index.get(&n.id)?.is_some() => {}
-                                        Ok(()) => self.index_notice(&item.source, n, writer, summary)?,
-                                        Err(e) => {
-                                            tracing::warn!(url = %key, error = %e, "listing gave an invalid notice")
-                                        }
-                                    }
-                                }
-                                let hash = text_hash(&page.text);
-                                if record.content_hash.as_deref() != Some(hash.as_str()) {
-                                    record.last_changed = Some(now);
-                                    changed = true;
-                                }
-                                record.content_hash = Some(hash);
-                                record.children = serde_json::to_string(&children).ok();
-                                record.etag = etag;
-                                record.last_modified = last_modified;
-                                enqueue(children, batch);
-                            }
-                            Err(e) => error = Some(format!("parse: {e}")),
-                        },
-                        PageKind::Detail => match source.parse_detail(&page, &item.detail_ref()) {
-                            Ok(notice) if notice.validate().is_err() => {
-                                let why = notice.validate().err().map(|e| e.to_string()).unwrap_or_default();
-                                error = Some(format!("parse: {why}"));
-                            }
-                            Ok(notice) => {
-                                // The extracted content decides, not the bytes: many
-                                // pages change a timestamp or a counter on every view.
-                                let hash = notice.content_hash();
-                                let mut looks = Vec::new();
-                                for a in &notice.attachments {
-                                    let url = url::Url::parse(&a.url).ok().filter(|u| allowed.allows(u));
-                                    match url {
-                                        Some(url) if self.cfg.fetch_attachments => {
-                                            let req = crate::sources::Request::get(url, PageKind::Attachment);
-                                            looks.push(QueueItem::new(&item.source, &req, None));
-                                        }
-                                        _ => batch.seen.push(UrlRecord::new(
-                                            &a.url,
-                                            &a.url,
-                                            &item.source,
-                                            PageKind::Attachment,
-                                        )),
-                                    }
-                                }
-                                enqueue(looks, batch);
-                                if record.failures == 0
-                                    && record.content_hash.as_deref() == Some(hash.as_str())
-                                    && self.index.get(&notice.id)?.is_some()
-                                {
-                                    if self.first_count(&notice.id) {
-                                        summary.unchanged += 1;
-                                        summary.sources.entry(item.source.clone()).or_default().unchanged += 1;
-                                    }
-                                } else {
-                                    record.last_changed = Some(now);
-                                    changed = true;
-                                    self.index_notice(&item.source, notice, writer, summary)?;
-                                }
-                                record.content_hash = Some(hash);
-                                record.etag = etag;
-                                record.last_modified = last_modified;
-                                record.marker = item.changed.clone();
-                            }
-                            Err(e) => error = Some(format!("parse: {e}")),
-                        },
-                        PageKind::Attachment => {
-                            // Looked at with HEAD: size and validators stand for its content.
-                            let size = length.map(|l| l as i64).unwrap_or(page.body.len() as i64);
-                            record.bytes = Some(size);
-                            let fingerprint = format!(
-                                "{size}:{}:{}",
-                                etag.as_deref().unwrap_or(""),
-                                last_modified.as_deref().unwrap_or("")
-                            );
-                            if record.content_hash.as_deref() != Some(fingerprint.as_str()) {
-                                record.last_changed = Some(now);
-                                changed = true;
-                            }
-                            record.content_hash = Some(fingerprint);
-                            record.etag = etag;
-                            record.last_modified = last_modified;
-                        }
-                    }
-                } else {
-                    error = Some(format!("no source {:?} in this crawl", item.source));
-                }
+                self.summary.pages += 1;
+                let v = Validators { etag, last_modified, length };
+                self.on_page(&item, &mut record, &page, v, truncated, allowed, q, now)?
             }
             Outcome::NotModified => {
                 record.status = Some(304);
-                summary.not_modified += 1;
-                summary.sources.entry(item.source.clone()).or_default().not_modified += 1;
+                self.summary.not_modified += 1;
+                self.summary.sources.entry(item.source.clone()).or_default().not_modified += 1;
                 record.marker = item.changed.clone().or(record.marker.take());
                 if item.kind == PageKind::Listing {
                     // What it led to last time is still what it leads to.
                     let children: Vec<QueueItem> =
                         record.children.as_deref().and_then(|c| serde_json::from_str(c).ok()).unwrap_or_default();
-                    enqueue(children, batch);
+                    q.enqueue(children);
                 }
+                PageOutcome::NotModified
             }
             Outcome::Disallowed(reason) => {
-                summary.disallowed += 1;
                 record.status = None;
-                record.last_error = Some(format!("robots: {reason}"));
-                record.next_due = Some(now + recheck_ms.max(3_600_000));
-                summary.errors.push(UrlError { url: key.clone(), reason: format!("robots: {reason}"), blocked: false });
-                summary.sources.entry(item.source.clone()).or_default().failed += 1;
-                batch.records.push(record);
-                batch.done.push(key);
-                return Ok(());
+                PageOutcome::Disallowed { reason }
             }
             Outcome::Failed { status, reason, permanent } => {
                 record.status = status;
-                error = Some(reason);
                 if permanent {
                     tracing::debug!(url = %key, "permanent failure");
                 }
-                gone = matches!(status, Some(404 | 410));
-            }
-        }
-        // Only "gone" answers in a row withdraw a notice; a timeout or a wall
-        // in between neither counts nor breaks the streak, a page back resets it.
-        if gone {
-            record.gone += 1;
-            if item.kind == PageKind::Detail && self.policy().is_withdrawn(record.gone) {
-                self.withdraw(&item.source, item.url.as_str(), writer, summary)?;
-            }
-        } else if error.is_none() {
-            record.gone = 0;
-        }
-        match error {
-            Some(reason) => {
-                let per = summary.sources.entry(item.source.clone()).or_default();
-                if blocked {
-                    per.blocked += 1;
-                    if per.hint.is_none() {
-                        per.hint = source.and_then(|s| s.unblock_hint());
-                    }
-                } else {
-                    per.failed += 1;
+                match status {
+                    Some(status @ (404 | 410)) => PageOutcome::Gone { status, reason },
+                    _ => PageOutcome::Failed { reason },
                 }
-                record.failures += 1;
-                // Back off a failing URL: an hour, doubling, at most a week.
-                let wait = 3_600_000i64.saturating_mul(1 << record.failures.min(7)).min(7 * 86_400_000);
-                record.next_due = Some(now + wait);
-                tracing::warn!(url = %key, reason = %reason, failures = record.failures, "fetch failed");
-                summary.errors.push(UrlError { url: key.clone(), reason: reason.clone(), blocked });
-                record.last_error = Some(reason);
             }
-            None => {
-                record.failures = 0;
-                record.last_error = None;
-                record.next_due = Some(match item.kind {
-                    PageKind::Listing => now,
-                    _ if recheck_ms == 0 => now,
-                    _ => {
-                        let at = chrono::DateTime::from_timestamp_millis(now).unwrap_or_else(chrono::Utc::now);
-                        let (due, _) = self.policy().next_due(at, last_interval, changed);
-                        due.timestamp_millis()
-                    }
-                });
+        };
+        self.settle(&item, key, record, outcome, last_interval, q, now)
+    }
+
+    /// A fetched page: a wall, an error status, or content for the source
+    /// to read as the kind of page it is.
+    #[allow(clippy::too_many_arguments)]
+    fn on_page(
+        &mut self,
+        item: &QueueItem,
+        record: &mut UrlRecord,
+        page: &Page,
+        v: Validators,
+        truncated: bool,
+        allowed: &AllowedHosts,
+        q: &mut Queue,
+        now: i64,
+    ) -> Result<PageOutcome> {
+        let source = self.source(&item.source);
+        if truncated && item.kind != PageKind::Attachment {
+            let reason = format!("oversized: body larger than {} bytes, cut and not parsed", self.cfg.max_body_bytes);
+            return Ok(PageOutcome::Failed { reason });
+        }
+        if let Some(s) = source.as_ref().filter(|s| s.is_challenge(page)) {
+            return Ok(PageOutcome::Challenged(Challenge::of(page, s.unblock_hint())));
+        }
+        if !(200..300).contains(&page.status) {
+            return Ok(match page.status {
+                status @ (404 | 410) => {
+                    PageOutcome::Gone { status, reason: format!("HTTP {status} (gone, at {})", page.final_url) }
+                }
+                status => PageOutcome::Failed { reason: format!("HTTP {status}") },
+            });
+        }
+        let Some(source) = source else {
+            return Ok(PageOutcome::Failed { reason: format!("no source {:?} in this crawl", item.source) });
+        };
+        match item.kind {
+            PageKind::Listing => self.on_listing(source.as_ref(), item, record, page, v, q, now),
+            PageKind::Detail => self.on_detail(source.as_ref(), item, record, page, v, allowed, q, now),
+            PageKind::Attachment => Ok(on_attachment(record, page, v, now)),
+        }
+    }
+
+    /// A listing: its notices (first sketches) to the store, its links to the queue.
+    #[allow(clippy::too_many_arguments)]
+    fn on_listing(
+        &mut self,
+        source: &dyn Source,
+        item: &QueueItem,
+        record: &mut UrlRecord,
+        page: &Page,
+        v: Validators,
+        q: &mut Queue,
+        now: i64,
+    ) -> Result<PageOutcome> {
+        let listing = match source.parse_listing(page) {
+            Ok(l) => l,
+            Err(e) => return Ok(PageOutcome::Failed { reason: format!("parse: {e}") }),
+        };
+        let mut children = Vec::new();
+        for d in &listing.details {
+            if self.since.is_some_and(|since| d.date.is_some_and(|date| date < since)) {
+                continue;
+            }
+            children.push(QueueItem::new(&item.source, &d.request, Some(d)));
+        }
+        for r in &listing.next {
+            children.push(QueueItem::new(&item.source, r, None));
+        }
+        let at = fetched_at(now);
+        for n in listing.notices {
+            match n.validate() {
+                // A listing's notice is a first sketch: once stored (and maybe
+                // enriched by its detail page) only the detail page replaces it.
+                Ok(()) => self.store_notice(&item.source, Arrival::fetched(n, at).if_absent())?,
+                Err(e) => tracing::warn!(url = %item.url, error = %e, "listing gave an invalid notice"),
             }
         }
-        batch.records.push(record);
-        batch.done.push(key);
+        let hash = text_hash(&page.text);
+        let changed = record.content_hash.as_deref() != Some(hash.as_str());
+        if changed {
+            record.last_changed = Some(now);
+        }
+        record.content_hash = Some(hash);
+        record.children = serde_json::to_string(&children).ok();
+        record.etag = v.etag;
+        record.last_modified = v.last_modified;
+        q.enqueue(children);
+        Ok(PageOutcome::Fetched { changed })
+    }
+
+    /// A notice's own page: the notice to the store unless its content is
+    /// what this URL gave last time, its attachments looked at or recorded.
+    #[allow(clippy::too_many_arguments)]
+    fn on_detail(
+        &mut self,
+        source: &dyn Source,
+        item: &QueueItem,
+        record: &mut UrlRecord,
+        page: &Page,
+        v: Validators,
+        allowed: &AllowedHosts,
+        q: &mut Queue,
+        now: i64,
+    ) -> Result<PageOutcome> {
+        let notice = match source.parse_detail(page, &item.detail_ref()) {
+            Ok(n) => n,
+            Err(e) => return Ok(PageOutcome::Failed { reason: format!("parse: {e}") }),
+        };
+        if let Err(e) = notice.validate() {
+            return Ok(PageOutcome::Failed { reason: format!("parse: {e}") });
+        }
+        // The extracted content decides, not the bytes: many pages change a
+        // timestamp or a counter on every view.
+        let hash = notice.content_hash();
+        let mut looks = Vec::new();
+        for a in &notice.attachments {
+            match url::Url::parse(&a.url).ok().filter(|u| allowed.allows(u)) {
+                Some(url) if self.cfg.fetch_attachments => {
+                    let req = crate::sources::Request::get(url, PageKind::Attachment);
+                    looks.push(QueueItem::new(&item.source, &req, None));
+                }
+                _ => q.batch.seen.push(UrlRecord::new(&a.url, &a.url, &item.source, PageKind::Attachment)),
+            }
+        }
+        q.enqueue(looks);
+        let same = record.failures == 0
+            && record.content_hash.as_deref() == Some(hash.as_str())
+            && self.store.get(&notice.id)?.is_some();
+        if same {
+            self.count_unchanged(&item.source, &notice.id);
+        } else {
+            record.last_changed = Some(now);
+            self.store_notice(&item.source, Arrival::fetched(notice, fetched_at(now)))?;
+        }
+        record.content_hash = Some(hash);
+        record.etag = v.etag;
+        record.last_modified = v.last_modified;
+        record.marker = item.changed.clone();
+        Ok(PageOutcome::Fetched { changed: !same })
+    }
+
+    /// Settles a URL after its outcome: the report's counts, the gone
+    /// streak (and withdrawal), the backoff or the next visit, the state row.
+    #[allow(clippy::too_many_arguments)]
+    fn settle(
+        &mut self,
+        item: &QueueItem,
+        key: String,
+        mut record: UrlRecord,
+        outcome: PageOutcome,
+        last_interval: Option<chrono::Duration>,
+        q: &mut Queue,
+        now: i64,
+    ) -> Result<()> {
+        record.outcome = Some(outcome.name().to_string());
+        let per = self.summary.sources.entry(item.source.clone()).or_default();
+        match &outcome {
+            PageOutcome::Disallowed { .. } => {
+                // Not a failure of the page: asked again after the robots recheck.
+                let reason = outcome.error().unwrap_or_default();
+                self.summary.disallowed += 1;
+                per.failed += 1;
+                let recheck_ms = (self.cfg.recheck_secs as i64).saturating_mul(1000);
+                record.last_error = Some(reason.clone());
+                record.next_due = Some(now + recheck_ms.max(3_600_000));
+                self.summary.errors.push(UrlError { url: key.clone(), reason, blocked: false });
+            }
+            PageOutcome::Fetched { changed } => {
+                let changed = *changed;
+                record.gone = 0;
+                self.succeeded(item, &mut record, last_interval, changed, now);
+            }
+            PageOutcome::NotModified => {
+                record.gone = 0;
+                self.succeeded(item, &mut record, last_interval, false, now);
+            }
+            PageOutcome::Challenged(c) => {
+                // A wall neither counts towards "gone" nor breaks the streak.
+                per.blocked += 1;
+                if per.hint.is_none() {
+                    per.hint = c.hint.clone();
+                }
+                self.failed(key.clone(), &mut record, c.reason(), true, now);
+            }
+            PageOutcome::Gone { reason, .. } => {
+                per.failed += 1;
+                record.gone += 1;
+                if item.kind == PageKind::Detail
+                    && self.policy().is_withdrawn(record.gone)
+                    && self.store.withdraw(item.url.as_str())?
+                {
+                    self.summary.withdrawn += 1;
+                    self.summary.sources.entry(item.source.clone()).or_default().withdrawn += 1;
+                    tracing::info!(url = %item.url, "notice withdrawn: its page is gone");
+                }
+                self.failed(key.clone(), &mut record, reason.clone(), false, now);
+            }
+            PageOutcome::Failed { reason } => {
+                per.failed += 1;
+                self.failed(key.clone(), &mut record, reason.clone(), false, now);
+            }
+        }
+        q.batch.records.push(record);
+        q.batch.done.push(key);
         Ok(())
     }
+
+    /// A page that gave its content (or stood): no error, next visit by the revisit policy.
+    fn succeeded(
+        &self,
+        item: &QueueItem,
+        record: &mut UrlRecord,
+        last_interval: Option<chrono::Duration>,
+        changed: bool,
+        now: i64,
+    ) {
+        let recheck_ms = (self.cfg.recheck_secs as i64).saturating_mul(1000);
+        record.failures = 0;
+        record.last_error = None;
+        record.next_due = Some(match item.kind {
+            PageKind::Listing => now,
+            _ if recheck_ms == 0 => now,
+            _ => {
+                let (due, _) = self.policy().next_due(fetched_at(now), last_interval, changed);
+                due.timestamp_millis()
+            }
+        });
+    }
+
+    /// A page that did not give its content: backed off, reported.
+    fn failed(&mut self, key: String, record: &mut UrlRecord, reason: String, blocked: bool, now: i64) {
+        record.failures += 1;
+        // Back off a failing URL: an hour, doubling, at most a week.
+        let wait = 3_600_000i64.saturating_mul(1 << record.failures.min(7)).min(7 * 86_400_000);
+        record.next_due = Some(now + wait);
+        tracing::warn!(url = %key, reason = %reason, failures = record.failures, "fetch failed");
+        self.summary.errors.push(UrlError { url: key, reason: reason.clone(), blocked });
+        record.last_error = Some(reason);
+    }
+}
+
+/// An attachment, looked at with HEAD: size and validators stand for its content.
+fn on_attachment(record: &mut UrlRecord, page: &Page, v: Validators, now: i64) -> PageOutcome {
+    let size = v.length.map(|l| l as i64).unwrap_or(page.body.len() as i64);
+    record.bytes = Some(size);
+    let fingerprint =
+        format!("{size}:{}:{}", v.etag.as_deref().unwrap_or(""), v.last_modified.as_deref().unwrap_or(""));
+    let changed = record.content_hash.as_deref() != Some(fingerprint.as_str());
+    if changed {
+        record.last_changed = Some(now);
+    }
+    record.content_hash = Some(fingerprint);
+    record.etag = v.etag;
+    record.last_modified = v.last_modified;
+    PageOutcome::Fetched { changed }
+}
+
+/// A time in Unix milliseconds as a date-time.
+fn fetched_at(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_else(Utc::now)
 }
 
 fn text_hash(text: &str) -> String {

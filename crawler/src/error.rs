@@ -48,6 +48,20 @@ pub enum Error {
     /// The HTTP client could not be built (bad user agent, TLS setup).
     #[error("cannot build the HTTP client: {0}")]
     Client(String),
+    /// A source name no registered source has.
+    #[error("unknown or unavailable source {name:?}: known sources are {known}")]
+    UnknownSource {
+        /// The name given.
+        name: String,
+        /// The registered names, comma-separated.
+        known: String,
+    },
+    /// A digest in which no item was found.
+    #[error("{name}: no digest items found (expected numbered items such as \"1、\")")]
+    EmptyDigest {
+        /// The digest's file name.
+        name: String,
+    },
     /// A configuration value that cannot be used.
     #[error("invalid crawl configuration: {0}")]
     Config(String),
@@ -65,7 +79,11 @@ impl Error {
     /// True when the error is the user's (bad input), false when it is internal.
     pub fn is_user_error(&self) -> bool {
         match self {
-            Error::InvalidUrl { .. } | Error::Busy { .. } | Error::Config(_) => true,
+            Error::InvalidUrl { .. }
+            | Error::Busy { .. }
+            | Error::Config(_)
+            | Error::UnknownSource { .. }
+            | Error::EmptyDigest { .. } => true,
             Error::Index(e) => e.is_user_error(),
             _ => false,
         }

@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS urls (
     children      TEXT,
     bytes         INTEGER,
     content_type  TEXT,
-    gone          INTEGER NOT NULL DEFAULT 0
+    gone          INTEGER NOT NULL DEFAULT 0,
+    outcome       TEXT
 );
 CREATE TABLE IF NOT EXISTS runs (
     id          INTEGER PRIMARY KEY,
@@ -100,6 +101,8 @@ pub struct UrlRecord {
     /// "Gone" answers (404/410) in a row. Only a page that answers again
     /// resets it: a timeout or a challenge in between says nothing either way.
     pub gone: u32,
+    /// [`crate::outcome::PageOutcome::name`] of the last attempt.
+    pub outcome: Option<String>,
 }
 
 impl UrlRecord {
@@ -119,6 +122,12 @@ impl UrlRecord {
     /// before `now`.
     pub fn finished(&self, now: i64) -> bool {
         self.failures == 0 && self.content_hash.is_some() && self.next_due.is_some_and(|due| due > now)
+    }
+
+    /// Whether the last attempt met an anti-bot wall whose backoff is not
+    /// over at `now` (it is not knocked on again before).
+    pub fn walled(&self, now: i64) -> bool {
+        self.outcome.as_deref() == Some(crate::outcome::CHALLENGED) && self.next_due.is_some_and(|due| due > now)
     }
 }
 
@@ -248,7 +257,7 @@ impl CrawlState {
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
         // Files made before a column was added get it.
-        for (column, decl) in [("content_type", "TEXT"), ("gone", "INTEGER NOT NULL DEFAULT 0")] {
+        for (column, decl) in [("content_type", "TEXT"), ("gone", "INTEGER NOT NULL DEFAULT 0"), ("outcome", "TEXT")] {
             let has: bool = conn
                 .query_row("SELECT COUNT(*) FROM pragma_table_info('urls') WHERE name = ?1", [column], |r| r.get(0))
                 .map_err(err)?;
@@ -314,7 +323,7 @@ impl CrawlState {
         self.conn
             .query_row(
                 "SELECT key, url, source, kind, first_seen, last_fetched, last_changed, status, etag, last_modified,
-                        content_hash, failures, last_error, next_due, marker, children, bytes, content_type, gone
+                        content_hash, failures, last_error, next_due, marker, children, bytes, content_type, gone, outcome
                  FROM urls WHERE key = ?1",
                 [key],
                 |r| {
@@ -338,6 +347,7 @@ impl CrawlState {
                         bytes: r.get(16)?,
                         content_type: r.get(17)?,
                         gone: r.get(18)?,
+                        outcome: r.get(19)?,
                     })
                 },
             )
@@ -359,8 +369,8 @@ impl CrawlState {
                 .prepare_cached(
                     "INSERT OR REPLACE INTO urls (key, url, source, kind, first_seen, last_fetched, last_changed, status,
                         etag, last_modified, content_hash, failures, last_error, next_due, marker, children, bytes,
-                        content_type, gone)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                        content_type, gone, outcome)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
                 )
                 .map_err(err)?;
             let mut add = tx
@@ -388,7 +398,8 @@ impl CrawlState {
                     r.children,
                     r.bytes,
                     r.content_type,
-                    r.gone
+                    r.gone,
+                    r.outcome
                 ])
                 .map_err(err)?;
             }

@@ -12,6 +12,7 @@ use crawler::engine::{Engine, Summary};
 use crawler::sources::generic::notice_from_page;
 use crawler::sources::{DetailRef, Listing, Page, PageKind, Request, Source};
 use crawler::state::CrawlState;
+use crawler::store::NoticeStore;
 use index::{Notice, NoticeIndex};
 use scraper::{Html, Selector};
 use support::{Fault, FixtureServer, Response};
@@ -96,10 +97,8 @@ fn listing_html(details: &[&str], next: Option<&str>) -> String {
 }
 
 async fn crawl(dir: &Path, cfg: CrawlConfig, sources: Vec<Box<dyn Source>>) -> (Summary, NoticeIndex) {
+    let summary = Engine::new(cfg, sources, NoticeStore::open(dir).unwrap()).run().await.unwrap();
     let index = NoticeIndex::open_or_create(&dir.join("index")).unwrap();
-    let state = CrawlState::open(&dir.join("crawl.sqlite")).unwrap();
-    let summary = Engine::new(cfg, sources, index.clone(), state).run().await.unwrap();
-    index.reload().unwrap();
     (summary, index)
 }
 
@@ -618,9 +617,8 @@ async fn a_stop_request_commits_what_is_done_and_the_next_run_resumes() {
     }
     let dir = tempfile::tempdir().unwrap();
     let (tx, rx) = tokio::sync::watch::channel(false);
+    let engine = Engine::new(fast(), site(&[s.url("/list")]), NoticeStore::open(dir.path()).unwrap()).stop_on(rx);
     let index = NoticeIndex::open_or_create(&dir.path().join("index")).unwrap();
-    let state = CrawlState::open(&dir.path().join("crawl.sqlite")).unwrap();
-    let engine = Engine::new(fast(), site(&[s.url("/list")]), index.clone(), state).stop_on(rx);
     let crawl_task = tokio::spawn(engine.run());
     let t = Instant::now();
     while s.requests().iter().filter(|r| r.path.starts_with("/s") && r.finished.is_some()).count() < 2 {

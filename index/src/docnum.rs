@@ -39,6 +39,21 @@ pub fn normalize(s: &str) -> String {
         .collect()
 }
 
+/// Whether two document numbers are the same number written differently.
+pub fn same(a: &str, b: &str) -> bool {
+    normalize(a) == normalize(b)
+}
+
+/// Appends each of `more` to `list` unless `list` already holds it in
+/// some written form ([`same`]); `list` keeps its order.
+pub fn merge(list: &mut Vec<String>, more: impl IntoIterator<Item = String>) {
+    for n in more {
+        if !list.iter().any(|o| same(o, &n)) {
+            list.push(n);
+        }
+    }
+}
+
 /// Whether `s` as a whole is a document number (used to boost exact hits).
 pub fn is_doc_number(s: &str) -> bool {
     let n = normalize(s);
@@ -65,10 +80,7 @@ pub fn extract(text: &str) -> Vec<String> {
     for (_, s) in found {
         // An issuer match can swallow words before the issuer
         // ("...的通知国知战联办"): keep it only from the last clause.
-        let s = trim_issuer_prefix(&s);
-        if !out.iter().any(|o| normalize(o) == normalize(&s)) {
-            out.push(s);
-        }
+        merge(&mut out, [trim_issuer_prefix(&s)]);
     }
     out
 }

@@ -34,10 +34,12 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod agency;
 pub mod analyzer;
 pub mod docnum;
 pub mod error;
 pub mod facets;
+pub mod filetype;
 pub mod notice;
 pub mod schema;
 pub mod search;

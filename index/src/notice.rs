@@ -34,31 +34,21 @@ impl Source {
     /// The facet label: `CNIPA`, `CDE`, `NMPA`, `FDA`, `ECA` or `other/<host>`.
     pub fn label(&self) -> String {
         match self {
-            Source::Cnipa => "CNIPA".into(),
-            Source::Cde => "CDE".into(),
-            Source::Nmpa => "NMPA".into(),
-            Source::Fda => "FDA".into(),
-            Source::Eca => "ECA".into(),
             Source::Other(host) => format!("other/{host}"),
+            known => crate::agency::of(known).map(|a| a.label).unwrap_or_default().into(),
         }
+    }
+
+    /// The hosts of the agency's site ([`crate::agency::Agency::hosts`]); none for `Other`.
+    pub fn hosts(&self) -> &'static [&'static str] {
+        crate::agency::of(self).map_or(&[], |a| a.hosts)
     }
 
     /// The source a URL belongs to, by its host (`sbj.cnipa.gov.cn` is CNIPA).
     pub fn from_host(host: &str) -> Source {
-        let host = host.trim_end_matches('.').to_ascii_lowercase();
-        let is = |domain: &str| host == domain || host.ends_with(&format!(".{domain}"));
-        if is("cnipa.gov.cn") || is("sipo.gov.cn") {
-            Source::Cnipa
-        } else if is("cde.org.cn") {
-            Source::Cde
-        } else if is("nmpa.gov.cn") {
-            Source::Nmpa
-        } else if is("fda.gov") {
-            Source::Fda
-        } else if is("gmp-compliance.org") || is("gxp-services.net") {
-            Source::Eca
-        } else {
-            Source::Other(host)
+        match crate::agency::by_host(host) {
+            Some(a) => a.source.clone(),
+            None => Source::Other(host.trim_end_matches('.').to_ascii_lowercase()),
         }
     }
 
@@ -90,14 +80,9 @@ impl FromStr for Source {
     /// Parses a label case-insensitively; `other/<host>` keeps the host.
     fn from_str(s: &str) -> Result<Source> {
         let t = s.trim();
-        let upper = t.to_ascii_uppercase();
-        Ok(match upper.as_str() {
-            "CNIPA" => Source::Cnipa,
-            "CDE" => Source::Cde,
-            "NMPA" => Source::Nmpa,
-            "FDA" => Source::Fda,
-            "ECA" => Source::Eca,
-            _ => match t.split_once('/') {
+        Ok(match crate::agency::by_label(t) {
+            Some(a) => a.source.clone(),
+            None => match t.split_once('/') {
                 Some((other, host))
                     if other.eq_ignore_ascii_case("other")
                         && !host.is_empty()

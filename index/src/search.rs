@@ -627,6 +627,9 @@ pub struct Stats {
     pub undated: u64,
     /// When the index was last committed, and by what.
     pub last_commit: Option<crate::writer::CommitInfo>,
+    /// When the crawler last fetched a page (the newest `fetched_at`);
+    /// `None` when nothing was ever crawled.
+    pub last_crawl: Option<DateTime<Utc>>,
 }
 
 impl NoticeIndex {
@@ -641,6 +644,7 @@ impl NoticeIndex {
             d.and_then(|d| chrono::DateTime::from_timestamp(d.into_timestamp_secs(), 0)).map(|d| d.date_naive())
         };
         let latest = newest.first().and_then(|(d, _)| to_date(*d));
+        let last_commit = self.last_commit()?;
         // Ascending order puts missing values first; fall back to the
         // earliest month counted, then a scan of that year.
         let mut earliest = oldest.first().and_then(|(d, _)| to_date(*d));
@@ -658,7 +662,8 @@ impl NoticeIndex {
             earliest,
             latest,
             undated: counts.undated,
-            last_commit: self.last_commit()?,
+            last_crawl: last_commit.as_ref().and_then(|c| c.last_crawl),
+            last_commit,
         })
     }
 }

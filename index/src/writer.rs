@@ -16,6 +16,11 @@ pub struct CommitInfo {
     pub committed_at: DateTime<Utc>,
     /// Who made it: `ingest`, `crawl`, `sample` ...
     pub by: String,
+    /// When the crawler last fetched a page: the newest `fetched_at` of any
+    /// notice written so far, carried from commit to commit (so reading it
+    /// costs nothing, however large the index).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_crawl: Option<DateTime<Utc>>,
 }
 
 /// The index's single writer. Notices added are invisible until
@@ -26,11 +31,13 @@ pub struct NoticeWriter {
     fields: Fields,
     reader: IndexReader,
     pending: u64,
+    /// The newest `fetched_at` upserted since the last commit.
+    fetched: Option<DateTime<Utc>>,
 }
 
 impl NoticeWriter {
     pub(crate) fn new(writer: IndexWriter, fields: Fields, reader: IndexReader) -> Self {
-        NoticeWriter { writer, fields, reader, pending: 0 }
+        NoticeWriter { writer, fields, reader, pending: 0, fetched: None }
     }
 
     /// Adds a notice, replacing any notice with the same id (one document
@@ -40,6 +47,7 @@ impl NoticeWriter {
         self.writer.delete_term(Term::from_field_text(self.fields.id, &notice.id));
         self.writer.add_document(self.document(notice)?)?;
         self.pending += 1;
+        self.fetched = self.fetched.max(notice.fetched_at);
         Ok(())
     }
 
@@ -56,11 +64,15 @@ impl NoticeWriter {
 
     /// Makes every change so far durable and visible, atomically.
     pub fn commit(&mut self, by: &str) -> Result<CommitInfo> {
-        let info = CommitInfo { committed_at: Utc::now(), by: by.to_string() };
+        let previous: Option<CommitInfo> =
+            self.writer.index().load_metas()?.payload.and_then(|p| serde_json::from_str(&p).ok());
+        let last_crawl = previous.and_then(|p| p.last_crawl).max(self.fetched);
+        let info = CommitInfo { committed_at: Utc::now(), by: by.to_string(), last_crawl };
         let mut prepared = self.writer.prepare_commit()?;
         prepared.set_payload(&serde_json::to_string(&info).expect("plain struct serializes"));
         prepared.commit()?;
         self.pending = 0;
+        self.fetched = None;
         // Our own handle sees the commit at once; other readers within the
         // reload delay.
         self.reader.reload()?;
@@ -71,6 +83,7 @@ impl NoticeWriter {
     pub fn rollback(&mut self) -> Result<()> {
         self.writer.rollback()?;
         self.pending = 0;
+        self.fetched = None;
         Ok(())
     }
 

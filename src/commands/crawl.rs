@@ -2,41 +2,17 @@
 //! the index, politely, resuming an interrupted crawl; with `--watch`, again
 //! and again on a schedule (`--every 6h` or `--recrawl "0 */6 * * *"`).
 //!
-//! # One crawl, for every caller
-//!
-//! [`crawl_once`] is the whole of one crawl: it takes the data directory's
-//! crawl lock (an `flock`, so only one writer per data directory across
-//! processes, and a lock left by a killed process is free at once), opens
-//! the index and the crawl state, crawls, commits, and releases the lock.
-//! `notices crawl`, each tick of `notices crawl --watch`, and a server's
-//! scheduled re-crawls (`serve --recrawl-every`) all call it:
-//!
-//! ```ignore
-//! let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-//! // Default arguments: every enabled source of the configuration.
-//! match crawl_once(&ctx, &CrawlArgs::default(), Some(stop_rx)).await {
-//!     Ok(summary) => tracing::info!(new = summary.new, changed = summary.changed, "re-crawl done"),
-//!     // Another process crawls this data directory now: try at the next tick.
-//!     Err(e) if is_busy(&e) => tracing::warn!("{e:#}"),
-//!     Err(e) => tracing::error!("re-crawl failed: {e:#}"),
-//! }
-//! // On shutdown: `stop_tx.send(true)` ends a crawl in progress at a commit
-//! // boundary; the next crawl resumes its queue.
-//! ```
-//!
-//! A reader (a running server) sees the new commits without a restart: the
-//! index reloads on commit.
+//! Glue only: the flags become a [`CrawlPlan`] and the crawl is the
+//! library's [`crawler::crawl::crawl`] (which a server's scheduled
+//! re-crawls call too); this module prints its summary.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use crawler::config::CrawlConfig;
-use crawler::engine::{Engine, Summary};
-use crawler::lock::CrawlLock;
-use crawler::sources::{self, Source, generic::Generic};
-use crawler::state::CrawlState;
+use crawler::crawl::{CrawlPlan, DigestSeed};
+use crawler::engine::Summary;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::Ctx;
@@ -86,17 +62,19 @@ pub const DEFAULT_EVERY: &str = "6h";
 pub fn run(ctx: &Ctx, args: CrawlArgs) -> Result<ExitCode> {
     // Bad arguments are reported before anything is opened or locked.
     let schedule = schedule(&args)?;
-    if schedule.is_some() {
-        // A watcher with a bad source name fails now, not at every tick.
-        plan(&config(ctx, &args), &args)?;
+    let plan = plan(ctx, &args)?;
+    // A watcher with a bad source name fails now, not at every tick.
+    let info = plan.check()?;
+    if let Some(d) = &info.digest {
+        eprintln!("{}: {} items, {} linked pages to fetch", d.name, d.items, d.linked_pages);
     }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
     match schedule {
         None => {
-            let summary = rt.block_on(crawl(ctx, &args, None, true))?;
+            let summary = rt.block_on(crawl_with_bar(&plan))?;
             print_summary(&summary, args.json)?;
         }
-        Some(schedule) => rt.block_on(watch(ctx, &args, schedule))?,
+        Some(schedule) => rt.block_on(watch(&plan, args.json, schedule))?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -112,18 +90,12 @@ fn schedule(args: &CrawlArgs) -> Result<Option<Schedule>, UsageError> {
     }
 }
 
-/// Whether a crawl failed because another process holds the data
-/// directory's crawl lock (try again later) rather than for a fault.
-pub fn is_busy(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| matches!(e.downcast_ref::<crawler::Error>(), Some(crawler::Error::Busy { .. })))
-}
-
 /// `--watch`: a crawl now, then one per tick of `schedule`, until Ctrl-C or
 /// SIGTERM. Each run holds the crawl lock only while it runs, so another
 /// process may crawl between runs; a run refused because one does is
 /// reported and the next tick tries again. A signal during a run stops it
 /// at a commit boundary (the next start resumes it); between runs, at once.
-async fn watch(ctx: &Ctx, args: &CrawlArgs, schedule: Schedule) -> Result<()> {
+async fn watch(plan: &CrawlPlan, json: bool, schedule: Schedule) -> Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let signal = tokio::spawn(async move {
         crate::server::shutdown_signal().await;
@@ -137,19 +109,19 @@ async fn watch(ctx: &Ctx, args: &CrawlArgs, schedule: Schedule) -> Result<()> {
     let tick = || async {
         let n = runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
         tracing::info!(run = n, "scheduled crawl starting");
-        match crawl_once(ctx, args, Some(stop_rx.clone())).await {
+        match crawler::crawl::crawl(plan, Some(stop_rx.clone())).await {
             Ok(summary) => {
-                if !args.json {
+                if !json {
                     println!("run {n}, {}:", chrono::Utc::now().format("%Y-%m-%d %H:%M:%S UTC"));
                 }
-                if let Err(e) = print_summary(&summary, args.json) {
+                if let Err(e) = print_summary(&summary, json) {
                     tracing::error!("cannot print the summary: {e:#}");
                 }
             }
-            Err(e) if is_busy(&e) => {
-                eprintln!("notices: run {n} skipped: {e:#}; trying again at the next scheduled time");
+            Err(e @ crawler::Error::Busy { .. }) => {
+                eprintln!("notices: run {n} skipped: {e}; trying again at the next scheduled time");
             }
-            Err(e) => eprintln!("notices: run {n} failed: {e:#}; trying again at the next scheduled time"),
+            Err(e) => eprintln!("notices: run {n} failed: {e}; trying again at the next scheduled time"),
         }
     };
     // The first run is not handed to the scheduler's start-up run, which would
@@ -163,8 +135,9 @@ async fn watch(ctx: &Ctx, args: &CrawlArgs, schedule: Schedule) -> Result<()> {
     Ok(())
 }
 
-/// The configuration with the flags applied.
-fn config(ctx: &Ctx, args: &CrawlArgs) -> CrawlConfig {
+/// The plan of the flags: the configuration with the flags applied, the
+/// named sources and pages, the digest's text.
+fn plan(ctx: &Ctx, args: &CrawlArgs) -> Result<CrawlPlan> {
     let mut cfg = ctx.config.crawl.clone();
     if let Some(d) = args.delay_ms {
         cfg.delay_ms = d;
@@ -175,102 +148,39 @@ fn config(ctx: &Ctx, args: &CrawlArgs) -> CrawlConfig {
     if let Some(ua) = &args.user_agent {
         cfg.user_agent = Some(ua.clone());
     }
-    cfg
-}
-
-/// What to crawl: given pages and a digest's links when asked for, else
-/// the named (or all) known sources. Also the digest's items, to index first.
-/// The sources to crawl and the notices to index before crawling.
-type Plan = (Vec<Box<dyn Source>>, Vec<index::Notice>);
-
-fn plan(cfg: &CrawlConfig, args: &CrawlArgs) -> Result<Plan> {
-    let mut list: Vec<Box<dyn Source>> = Vec::new();
-    let mut seeds = Vec::new();
-    if let Some(file) = &args.from_digest {
-        let bytes = std::fs::read(file).map_err(|e| UsageError(format!("cannot read {}: {e}", file.display())))?;
-        let text = String::from_utf8(bytes).map_err(|_| UsageError(format!("{} is not UTF-8 text", file.display())))?;
-        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "digest".into());
-        let parsed = crawler::digest::parse(&name, &text);
-        for w in &parsed.warnings {
-            tracing::warn!(line = w.line, "{name}: {}", w.message);
+    let digest = match &args.from_digest {
+        Some(file) => {
+            let bytes = std::fs::read(file).map_err(|e| UsageError(format!("cannot read {}: {e}", file.display())))?;
+            let text =
+                String::from_utf8(bytes).map_err(|_| UsageError(format!("{} is not UTF-8 text", file.display())))?;
+            let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "digest".into());
+            Some(DigestSeed { name, text })
         }
-        if parsed.notices.is_empty() {
-            return Err(UsageError(format!("{name}: no digest items found")).into());
-        }
-        let generic = Generic::from_digest(&parsed.notices);
-        eprintln!("{name}: {} items, {} linked pages to fetch", parsed.notices.len(), generic.seeds().len());
-        list.push(Box::new(generic));
-        seeds = parsed.notices;
-    }
-    if !args.urls.is_empty() {
-        list.push(Box::new(Generic::from_strs(&args.urls)?));
-    }
-    let explicit_pages = !list.is_empty();
-    if !args.sources.is_empty() {
-        for name in &args.sources {
-            let settings = cfg.sources.get(&name.to_ascii_lowercase()).cloned().unwrap_or_default();
-            let source = sources::by_name(name, &settings).ok_or_else(|| {
-                UsageError(format!(
-                    "unknown or unavailable source {name:?}: known sources are {}",
-                    sources::NAMES.join(", ")
-                ))
-            })?;
-            list.push(source);
-        }
-    } else if !explicit_pages {
-        list = sources::all(&cfg.sources);
-        if list.is_empty() {
-            return Err(UsageError("no source to crawl: every source is disabled in the configuration".into()).into());
-        }
-    }
-    Ok((list, seeds))
-}
-
-/// One crawl: takes the data directory's crawl lock (failing at once with
-/// [`crawler::Error::Busy`], see [`is_busy`], when another process holds
-/// it), crawls what `args` names (default: every enabled source of the
-/// configuration) and releases the lock. `stop` turning true ends it at a
-/// commit boundary. See the module documentation.
-pub async fn crawl_once(
-    ctx: &Ctx,
-    args: &CrawlArgs,
-    stop: Option<tokio::sync::watch::Receiver<bool>>,
-) -> Result<Summary> {
-    crawl(ctx, args, stop, false).await
-}
-
-async fn crawl(
-    ctx: &Ctx,
-    args: &CrawlArgs,
-    stop: Option<tokio::sync::watch::Receiver<bool>>,
-    show_progress: bool,
-) -> Result<Summary> {
-    let cfg = config(ctx, args);
-    let (list, seeds) = plan(&cfg, args)?;
-    let lock = CrawlLock::acquire(&ctx.data.root)?;
-    let index = ctx.open_index()?;
-    let state_path = ctx.data.crawl_db();
-    let state = CrawlState::open(&state_path)?;
-    let bar = if show_progress && std::io::stderr().is_terminal() {
-        ProgressBar::new_spinner()
-    } else {
-        ProgressBar::hidden()
+        None => None,
     };
+    Ok(CrawlPlan {
+        config: cfg,
+        sources: args.sources.clone(),
+        urls: args.urls.clone(),
+        digest,
+        ..CrawlPlan::new(&ctx.data.root)
+    })
+}
+
+/// One crawl with a progress spinner on a terminal.
+async fn crawl_with_bar(plan: &CrawlPlan) -> Result<Summary> {
+    let bar = if std::io::stderr().is_terminal() { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
     bar.set_style(
         ProgressStyle::with_template("{spinner} {pos} done, {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     let progress = bar.clone();
-    let mut engine = Engine::new(cfg, list, index, state).with_seed_notices(seeds).on_progress(move |p| {
+    let summary = crawler::crawl::crawl_with_progress(plan, None, move |p| {
         progress.set_position(p.done);
         progress.set_message(format!("{} to go, {} errors — {}", p.remaining, p.errors, p.url));
-    });
-    if let Some(stop) = stop {
-        engine = engine.stop_on(stop);
-    }
-    let summary = engine.run().await;
+    })
+    .await;
     bar.finish_and_clear();
-    drop(lock);
     Ok(summary?)
 }
 
@@ -278,31 +188,9 @@ fn print_summary(s: &Summary, json: bool) -> Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     if json {
-        let errors: Vec<serde_json::Value> = s
-            .errors
-            .iter()
-            .map(|e| serde_json::json!({"url": e.url, "reason": e.reason, "blocked": e.blocked}))
-            .collect();
-        let v = serde_json::json!({
-            "resumed": s.resumed,
-            "pages": s.pages,
-            "not_modified": s.not_modified,
-            "skipped": s.skipped,
-            "requests": s.requests,
-            "bytes": s.bytes,
-            "new": s.new,
-            "changed": s.changed,
-            "unchanged": s.unchanged,
-            "withdrawn": s.withdrawn,
-            "disallowed": s.disallowed,
-            "errors": errors,
-            "sources": s.sources,
-            "stopped_early": s.stopped_early,
-            "interrupted": s.interrupted,
-            "seconds": s.elapsed.as_secs_f64(),
-        });
         // One line per run, so that `--watch --json` is JSON Lines.
-        writeln!(out, "{v}")?;
+        serde_json::to_writer(&mut out, s)?;
+        writeln!(out)?;
         out.flush()?;
         return Ok(());
     }
@@ -384,15 +272,5 @@ mod tests {
         assert!(matches!(schedule(&args(None, Some("0 */6 * * *"))).unwrap().unwrap(), Schedule::Cron(_)));
         assert!(schedule(&args(Some("soon"), None)).is_err());
         assert!(schedule(&args(None, Some("x"))).is_err());
-    }
-
-    #[test]
-    fn busy_is_told_from_other_failures() {
-        let dir = tempfile::tempdir().unwrap();
-        let _held = CrawlLock::acquire(dir.path()).unwrap();
-        let busy = anyhow::Error::new(CrawlLock::acquire(dir.path()).unwrap_err()).context("crawl");
-        assert!(is_busy(&busy));
-        assert!(!is_busy(&anyhow::anyhow!("disk full")));
-        assert!(!is_busy(&anyhow::Error::new(crawler::Error::Config("x".into()))));
     }
 }

@@ -40,7 +40,7 @@ pub fn run(ctx: &Ctx, args: DigestArgs) -> Result<ExitCode> {
         other => return Err(UsageError(format!("invalid --format {other:?}: expected markdown or html")).into()),
     };
     let index = ctx.open_index()?;
-    super::ingest::ensure_sample(&index)?;
+    super::ingest::ensure_sample(ctx, &index)?;
     let notices = index.all()?;
     let mut out = std::io::stdout().lock();
     out.write_all(render(&notices, since, until, format).as_bytes())?;

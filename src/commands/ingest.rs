@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
+use crawler::store::NoticeStore;
 use index::NoticeIndex;
 
 use super::Ctx;
@@ -28,59 +29,27 @@ pub fn run(ctx: &Ctx, args: IngestArgs) -> Result<ExitCode> {
         ))
     })?;
     let name = args.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "digest".into());
-    let index = ctx.open_index()?;
-    let history = crawler::history::History::open(&ctx.data.crawl_db())?;
-    let count = ingest_text(&index, Some(&history), &name, &text, "ingest")?;
-    eprintln!("indexed {count} notices from {}", args.file.display());
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Parses `text` as a digest and upserts its notices; returns how many.
-pub fn ingest_text(
-    index: &NoticeIndex,
-    history: Option<&crawler::history::History>,
-    name: &str,
-    text: &str,
-    by: &str,
-) -> Result<usize> {
-    let parsed = crawler::digest::parse(name, text);
+    let parsed = crawler::digest::parse(&name, &text);
     for w in &parsed.warnings {
         tracing::warn!(line = w.line, "{name}: {}", w.message);
     }
     if parsed.notices.is_empty() {
-        return Err(
-            UsageError(format!("{name}: no digest items found (expected numbered items such as \"1、\")")).into()
-        );
+        return Err(crawler::Error::EmptyDigest { name }.into());
     }
-    let mut writer = index.writer(1)?;
-    let mut changed = Vec::new();
-    for mut notice in parsed.notices.iter().cloned() {
-        if index.carry_over(&mut notice)? {
-            writer.upsert(&notice).with_context(|| format!("cannot index {:?}", notice.title))?;
-            changed.push(notice);
-        }
-    }
-    writer.commit(by)?;
-    // History after the commit: a version row never names a notice the
-    // index lacks.
-    if let Some(history) = history {
-        let now = chrono::Utc::now();
-        for notice in &changed {
-            history.record(notice, now)?;
-        }
-    }
-    Ok(parsed.notices.len())
+    let mut store = NoticeStore::open(&ctx.data.root)?;
+    crawler::store::ingest_digest(&mut store, &parsed.notices, "ingest")?;
+    store.close("ingest")?;
+    eprintln!("indexed {} notices from {}", parsed.notices.len(), args.file.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Builds the index from the bundled sample digest when it is empty.
-pub fn ensure_sample(index: &NoticeIndex) -> Result<()> {
-    if !index.is_empty()? {
-        return Ok(());
+pub fn ensure_sample(ctx: &Ctx, index: &NoticeIndex) -> Result<()> {
+    if let Some(n) = crawler::store::ensure_sample(&ctx.data.root, index)? {
+        eprintln!(
+            "notices: the index was empty; built it from the bundled sample digest {} ({n} notices)",
+            crawler::SAMPLE_DIGEST_NAME
+        );
     }
-    let n = ingest_text(index, None, crawler::SAMPLE_DIGEST_NAME, crawler::SAMPLE_DIGEST, "sample")?;
-    eprintln!(
-        "notices: the index was empty; built it from the bundled sample digest {} ({n} notices)",
-        crawler::SAMPLE_DIGEST_NAME
-    );
     Ok(())
 }

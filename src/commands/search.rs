@@ -65,7 +65,7 @@ pub fn run(ctx: &Ctx, args: SearchArgs) -> Result<ExitCode> {
     // Bad input is reported before anything is opened or built.
     let req = args.request()?;
     let index = ctx.open_index()?;
-    super::ingest::ensure_sample(&index)?;
+    super::ingest::ensure_sample(ctx, &index)?;
     print_results(&index.search(&req)?, args.json)
 }
 

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
-use super::{Ctx, crawl};
+use super::Ctx;
 use crate::UsageError;
 use crate::scheduler::Schedule;
 
@@ -57,7 +57,7 @@ pub fn run(ctx: &Ctx, args: ServeArgs) -> Result<ExitCode> {
     let index = ctx.open_index()?;
     // An empty index gets the bundled sample; if that fails the server
     // still runs (a crawl may fill the index later).
-    if let Err(e) = super::ingest::ensure_sample(&index) {
+    if let Err(e) = super::ingest::ensure_sample(ctx, &index) {
         tracing::warn!("could not build the sample index: {e:#}");
     }
     let notices = index.len()?;
@@ -99,20 +99,25 @@ async fn stopped(mut stop: tokio::sync::watch::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await;
 }
 
-/// Scheduled re-crawls inside the server: the same crawl as `notices crawl`,
+/// Scheduled re-crawls inside the server: the library's crawl of every
+/// enabled source ([`crawler::crawl::crawl`], as `notices crawl` runs it),
 /// taking the data directory's crawl lock for each run, so a CLI crawl
 /// started meanwhile is refused with a clear message (and a run is skipped
 /// while a CLI crawl holds it). New commits reach the server's searches
 /// through the index reader's reload, without a restart.
 async fn recrawl(ctx: Ctx, schedule: Schedule, stop: tokio::sync::watch::Receiver<bool>) {
+    let plan = crawler::crawl::CrawlPlan {
+        config: ctx.config.crawl.clone(),
+        ..crawler::crawl::CrawlPlan::new(&ctx.data.root)
+    };
     let job = || {
-        let ctx = ctx.clone();
+        let plan = plan.clone();
         let stop = stop.clone();
         async move {
-            match crawl::crawl_once(&ctx, &crawl::CrawlArgs::default(), Some(stop)).await {
+            match crawler::crawl::crawl(&plan, Some(stop)).await {
                 Ok(s) => tracing::info!(new = s.new, changed = s.changed, errors = s.errors.len(), "re-crawl done"),
-                Err(e) if crawl::is_busy(&e) => tracing::warn!("re-crawl skipped: {e:#}"),
-                Err(e) => tracing::error!("re-crawl failed: {e:#}"),
+                Err(e @ crawler::Error::Busy { .. }) => tracing::warn!("re-crawl skipped: {e}"),
+                Err(e) => tracing::error!("re-crawl failed: {e}"),
             }
         }
     };

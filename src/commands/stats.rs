@@ -33,6 +33,10 @@ pub fn run(ctx: &Ctx, args: StatsArgs) -> Result<ExitCode> {
         if let Some(c) = &stats.last_commit {
             writeln!(out, "last change {} by {}", c.committed_at.format("%Y-%m-%d %H:%M:%S UTC"), c.by)?;
         }
+        match stats.last_crawl {
+            Some(at) => writeln!(out, "last crawl  {}", at.format("%Y-%m-%d %H:%M:%S UTC"))?,
+            None => writeln!(out, "last crawl  never")?,
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

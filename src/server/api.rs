@@ -4,14 +4,12 @@
 //! one parameter is to blame): 400 for bad input, 404 for unknown paths and
 //! ids, never a 500 for anything the client sent.
 
-use std::sync::{Arc, Mutex};
-
 use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use index::search::{MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS, check_range};
 use index::{DateEnd, SearchRequest, Sort, Source, parse_date};
 use serde::Serialize;
@@ -171,43 +169,19 @@ pub async fn notice(
     }
 }
 
-/// The answer of `/api/stats`: the index statistics of `notices stats
-/// --json` plus the last crawl time.
-#[derive(Debug, Serialize)]
-struct StatsReply {
-    #[serde(flatten)]
-    stats: index::Stats,
-    /// When the crawler last fetched a page: the newest `fetched_at` of any
-    /// notice (null when nothing was crawled, e.g. the sample digest only).
-    last_crawl: Option<DateTime<Utc>>,
-}
-
-/// The last crawl time, and the commit it was computed at.
-pub(crate) type LastCrawl = Arc<Mutex<Option<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)>>>;
-
-/// `GET /api/stats`: counts by source, date range, last commit, last crawl.
+/// `GET /api/stats`: counts by source, date range, last commit, last crawl
+/// (the JSON of `notices stats --json`).
 pub async fn stats(State(app): State<AppState>) -> Result<Response, ApiError> {
     let index = app.index.clone();
-    let cache = app.last_crawl.clone();
-    let reply = blocking(move || {
-        let stats = index.stats()?;
-        let commit = stats.last_commit.as_ref().map(|c| c.committed_at);
-        // Finding it reads every notice, so it is done once per commit.
-        let cached = cache.lock().ok().and_then(|c| *c).filter(|(at, _)| *at == commit);
-        let last_crawl = match cached {
-            Some((_, last)) => last,
-            None => {
-                let last = index.all()?.iter().filter_map(|n| n.fetched_at).max();
-                if let Ok(mut c) = cache.lock() {
-                    *c = Some((commit, last));
-                }
-                last
-            }
-        };
-        Ok(StatsReply { stats, last_crawl })
-    })
-    .await?;
-    Ok(Json(reply).into_response())
+    let stats = blocking(move || index.stats()).await?;
+    Ok(Json(stats).into_response())
+}
+
+/// `GET /api/sources`: the crawler's registry of sources (name, facet
+/// label, Chinese and English names, hosts, default start URLs), in facet
+/// order; the search page labels its source list from it.
+pub async fn sources() -> Response {
+    Json(crawler::sources::Registry::builtin().describe()).into_response()
 }
 
 /// `GET /healthz`.

@@ -47,8 +47,6 @@ impl Default for Limits {
 pub(crate) struct AppState {
     /// The index; clones share one reader.
     pub(crate) index: NoticeIndex,
-    /// Cache of the last crawl time shown by `/api/stats`.
-    pub(crate) last_crawl: api::LastCrawl,
 }
 
 /// The application with default limits.
@@ -64,10 +62,11 @@ pub fn router_with(index: NoticeIndex, limits: Limits) -> Router {
         .route("/api/search", get(api::search))
         .route("/api/notices/{id}", get(api::notice))
         .route("/api/stats", get(api::stats))
+        .route("/api/sources", get(api::sources))
         .route("/healthz", get(api::healthz))
         .route("/feed.atom", get(api::feed))
         .fallback(api::not_found)
-        .with_state(AppState { index, last_crawl: Default::default() });
+        .with_state(AppState { index });
     with_limits(routes, limits)
 }
 

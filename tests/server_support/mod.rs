@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use index::{Attachment, Notice, NoticeIndex, Source};
+use crawler::store::{Arrival, NoticeStore};
+use index::{Attachment, Notice, Source};
 use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_notices");
@@ -41,7 +42,6 @@ pub fn fixtures() -> Vec<Notice> {
         url: "http://www.nmpa.gov.cn/WS04/CL2138/377442/fj1.docx".into(),
         name: Some("化学药品注射剂仿制药质量和疗效一致性评价技术要求".into()),
     }];
-    nmpa.fetched_at = Some(Utc.with_ymd_and_hms(2020, 5, 15, 8, 30, 0).unwrap());
     let mut withdrawn = notice(
         "http://www.nmpa.gov.cn/old.html",
         Source::Nmpa,
@@ -98,14 +98,19 @@ pub fn fixtures() -> Vec<Notice> {
     ]
 }
 
-/// Writes `notices` into the index of the data directory `data`.
+/// When the fixture pages were fetched, as the store stamps them.
+pub fn fetched() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2020, 5, 15, 8, 30, 0).unwrap()
+}
+
+/// Stores `notices` in the data directory `data` as a crawl would: through
+/// the notice store, as pages fetched at [`fetched`].
 pub fn index_notices(data: &Path, notices: &[Notice]) {
-    let index = NoticeIndex::open_or_create(&data.join("index")).unwrap();
-    let mut w = index.writer(1).unwrap();
+    let mut store = NoticeStore::open(data).unwrap();
     for n in notices {
-        w.upsert(n).unwrap();
+        store.accept(Arrival::fetched(n.clone(), fetched())).unwrap();
     }
-    w.commit("test").unwrap();
+    store.close("test").unwrap();
 }
 
 /// A `notices serve` process on an ephemeral loopback port; killed on drop.

@@ -13,6 +13,8 @@ use chrono::{Datelike, NaiveDate};
 use index::{Attachment, Lang, Notice, Origin, Source, docnum};
 use regex::Regex;
 
+use crate::date::{self, YMD_CN, from_parts as ymd};
+
 pub mod render;
 
 /// A warning about a part of the digest that could not be read.
@@ -50,15 +52,6 @@ static ITEM: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(\d{1,3})\s*、\s*
 /// Signature of the digest's author: `盈科瑞﹒知识产权部`.
 static SIGNATURE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\p{Han}{2,8}\s*[﹒·・•．]\s*\p{Han}{2,12}$").expect("valid regex"));
-/// `2020 年 5 月 13 日`.
-static YMD_CN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日").expect("valid regex"));
-/// `2020-05-13`, `2020/5/13`, `2020.5.13`; the leading group keeps it off longer numbers.
-static YMD_NUM: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|[^\d./-])(\d{4})\s*([-/.])\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})(?:$|[^\d])").expect("valid regex")
-});
-/// `5月 11日` (the year comes from the section).
-static MD_CN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(\d{1,2})\s*月\s*(\d{1,2})\s*日").expect("valid regex"));
 /// A date at the start of an item title: `5月 11日发布：`.
 static LEAD_MD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*(?:发布)?\s*[：:]?\s*").expect("valid regex"));
@@ -93,19 +86,9 @@ const LOOKAHEAD: usize = 24;
 /// document is too short to measure its own full-line width.
 const DEFAULT_SHORT_WIDTH: usize = 100;
 
-/// Kind of a URL in a digest.
+/// Kind of a URL in a digest (see [`index::filetype`]).
 fn is_attachment_url(url: &str) -> bool {
-    let lower = url.to_ascii_lowercase();
-    if ["attachmentout.do", "/download", "down.jsp", "downloadatt", "download.jsp", "getfile"]
-        .iter()
-        .any(|k| lower.contains(k))
-    {
-        return true;
-    }
-    let path = lower.split(['?', '#']).next().unwrap_or("");
-    [".pdf", ".doc", ".docx", ".xls", ".xlsx", ".zip", ".rar", ".wps", ".ppt", ".pptx", ".et"]
-        .iter()
-        .any(|ext| path.ends_with(ext))
+    index::filetype::is_attachment_url(url)
 }
 
 /// Whether a character is Chinese text or CJK punctuation, next to which
@@ -214,41 +197,13 @@ fn url_continuation(url: &str, next: &str) -> bool {
 }
 
 /// Parses the first date in `s` in any form the digests use; `year` is used
-/// for dates written without one (`5月 11日`).
+/// for dates written without one (`5月 11日`). See [`crate::date::in_digest`].
 pub fn find_date(s: &str, year: Option<i32>) -> Option<NaiveDate> {
-    let mut best: Option<(usize, NaiveDate)> = None;
-    let mut consider = |pos: usize, d: Option<NaiveDate>| {
-        if let Some(d) = d
-            && best.is_none_or(|(p, _)| pos < p)
-        {
-            best = Some((pos, d));
-        }
-    };
-    for c in YMD_CN.captures_iter(s) {
-        consider(c.get(0).map_or(0, |m| m.start()), ymd(num(c.get(1)), num(c.get(2)), num(c.get(3))));
-    }
-    for c in YMD_NUM.captures_iter(s) {
-        consider(c.get(1).map_or(0, |m| m.start()), ymd(num(c.get(1)), num(c.get(3)), num(c.get(4))));
-    }
-    if let Some(y) = year {
-        for c in MD_CN.captures_iter(s) {
-            // `2020年5月13日` is already a full date: its `5月13日` would only repeat it.
-            let start = c.get(0).map_or(0, |m| m.start());
-            if s[..start].trim_end().ends_with('年') {
-                continue;
-            }
-            consider(start, ymd(Some(y), num(c.get(1)), num(c.get(2))));
-        }
-    }
-    best.map(|(_, d)| d)
+    date::in_digest(s, year)
 }
 
 fn num(m: Option<regex::Match<'_>>) -> Option<i32> {
     m?.as_str().parse().ok()
-}
-
-fn ymd(y: Option<i32>, m: Option<i32>, d: Option<i32>) -> Option<NaiveDate> {
-    NaiveDate::from_ymd_opt(y?, u32::try_from(m?).ok()?, u32::try_from(d?).ok()?)
 }
 
 /// A line that is nothing but a date (a signature date).
@@ -322,9 +277,7 @@ fn clean(line: &str) -> &str {
 
 impl<'a> Parser<'a> {
     fn new(file: &'a str, text: &'a str) -> Self {
-        let file_year = YMD_NUM
-            .captures(file)
-            .and_then(|c| num(c.get(1)))
+        let file_year = date::year_of_numeric(file)
             .or_else(|| Regex::new(r"(?:19|20)\d{2}").ok()?.find(file)?.as_str().parse().ok());
         Parser {
             file,
@@ -544,11 +497,7 @@ impl<'a> Parser<'a> {
         if let Some(first) = body_lines.first()
             && docnum::is_doc_number(first)
         {
-            for n in docnum::extract(first) {
-                if !doc_numbers.iter().any(|o| docnum::normalize(o) == docnum::normalize(&n)) {
-                    doc_numbers.push(n);
-                }
-            }
+            docnum::merge(&mut doc_numbers, docnum::extract(first));
         }
 
         let names: Vec<String> = body_lines
@@ -741,7 +690,7 @@ fn analyse_title(raw: &str, range: Option<Range>, year: Option<i32>) -> TitleInf
         info.agency = LEAD_ISSUER.captures(&info.title).and_then(|c| c.get(1)).map(|m| m.as_str().to_string());
     }
     if info.date.is_none() {
-        info.date = YMD_CN.captures(&info.title).and_then(|c| ymd(num(c.get(1)), num(c.get(2)), num(c.get(3))));
+        info.date = date::cn(&info.title);
     }
     info
 }

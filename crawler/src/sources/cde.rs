@@ -50,7 +50,6 @@ use crate::error::{Error, Result};
 pub const DEFAULT_START_URLS: [&str; 2] =
     ["https://www.cde.org.cn/main/news/getList", "https://www.cde.org.cn/zdyz/getDomesticGuideList"];
 
-const HOSTS: [&str; 2] = ["www.cde.org.cn", "cde.org.cn"];
 const AGENCY: &str = "国家药品监督管理局药品审评中心";
 const NEWS_CLASS: &str = "545cf855a50574699b46b26bcb165f32";
 const GUIDE_CLASS: &str = "9cd8db3b7530c6fa0c86485e563f93c7";
@@ -85,7 +84,7 @@ impl Cde {
     /// CDE with `settings` applied to the real site's defaults. A start URL's
     /// query fields (e.g. `?classId=…`) become fields of the POST form.
     pub fn new(settings: &SourceSettings) -> Cde {
-        let site = Site::new(&HOSTS, &DEFAULT_START_URLS, settings);
+        let site = Site::new(index::Source::Cde.hosts(), &DEFAULT_START_URLS, settings);
         let mut lists = BTreeMap::new();
         for url in &site.start_urls {
             let mut form: Vec<(String, String)> = url.query_pairs().into_owned().collect();

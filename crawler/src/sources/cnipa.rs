@@ -50,7 +50,6 @@ use crate::error::{Error, Result};
 pub const DEFAULT_START_URLS: [&str; 2] =
     ["https://www.cnipa.gov.cn/col/col74/index.html", "https://www.cnipa.gov.cn/col/col75/index.html"];
 
-const HOSTS: [&str; 2] = ["www.cnipa.gov.cn", "cnipa.gov.cn"];
 const WEBNAME: &str = "国家知识产权局";
 /// Stops pagination of a list that never says how long it is.
 const PAGE_CEILING: usize = 500;
@@ -85,7 +84,7 @@ pub struct Cnipa {
 impl Cnipa {
     /// CNIPA with `settings` applied to the real site's defaults.
     pub fn new(settings: &SourceSettings) -> Cnipa {
-        Cnipa { site: Site::new(&HOSTS, &DEFAULT_START_URLS, settings) }
+        Cnipa { site: Site::new(index::Source::Cnipa.hosts(), &DEFAULT_START_URLS, settings) }
     }
 
     /// The records of a datastore (column page or dataproxy answer).
@@ -291,7 +290,7 @@ impl Source for Cnipa {
         // A 文号 cell that the patterns do not recognise is still the
         // page's own statement of its number.
         if let Some(w) = wenhao.filter(|w| !w.is_empty() && w != "无" && !w.contains('/'))
-            && !notice.doc_numbers.iter().any(|n| index::docnum::normalize(n) == index::docnum::normalize(&w))
+            && !notice.doc_numbers.iter().any(|n| index::docnum::same(n, &w))
         {
             notice.doc_numbers.push(w);
         }

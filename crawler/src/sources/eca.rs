@@ -33,7 +33,7 @@
 
 use std::sync::LazyLock;
 
-use chrono::{DateTime, NaiveDate};
+use chrono::NaiveDate;
 use regex::Regex;
 use scraper::{ElementRef, Html};
 use url::Url;
@@ -46,19 +46,12 @@ use crate::error::{Error, Result};
 pub const DEFAULT_START_URLS: [&str; 2] =
     ["https://www.gmp-compliance.org/gmp-news/latest-gmp-news", "https://app.gxp-services.net/eca_newsfeed.xml"];
 
-const HOSTS: [&str; 3] = ["www.gmp-compliance.org", "gmp-compliance.org", "app.gxp-services.net"];
 const AGENCY: &str = "ECA Academy";
 /// Paths under `/gmp-news/` that are lists, not articles.
 const LIST_SLUGS: [&str; 6] =
     ["latest-gmp-news", "gmp-news-archive", "press-announcements-archive", "news-sort-by-topic", "rss", "gmp-news"];
 
 static PAGE_PARAM: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^page(?:_[a-z]+\d+)?$").expect("valid regex"));
-static DMY_DOTS: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?:^|\D)(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})(?:\D|$)").expect("valid regex"));
-static DMY_WORDS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(\d{1,2}) (January|February|March|April|May|June|July|August|September|October|November|December) (\d{4})\b")
-        .expect("valid regex")
-});
 static ATOM_LINK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"<link\b[^>]*href\s*=\s*["']([^"']+)["']"#).expect("valid regex"));
 static ITEM: LazyLock<Regex> =
@@ -66,18 +59,12 @@ static ITEM: LazyLock<Regex> =
 
 /// `DD.MM.YYYY` or `DD.MM.YY` (20YY).
 fn dotted(s: &str) -> Option<NaiveDate> {
-    let c = DMY_DOTS.captures(s)?;
-    let mut y: i32 = c[3].parse().ok()?;
-    if c[3].len() == 2 {
-        y += 2000;
-    }
-    NaiveDate::from_ymd_opt(y, c[2].parse().ok()?, c[1].parse().ok()?)
+    crate::date::dmy_dotted(s)
 }
 
 /// `6 October 2005`.
 fn worded(s: &str) -> Option<NaiveDate> {
-    let c = DMY_WORDS.captures(s)?;
-    NaiveDate::parse_from_str(&format!("{} {} {}", &c[1], &c[2], &c[3]), "%d %B %Y").ok()
+    crate::date::dmy_words(s)
 }
 
 /// The text of the first `<tag>` of an XML item, CDATA unwrapped and
@@ -96,12 +83,7 @@ fn xml_field(item: &str, tag: &str) -> Option<String> {
 
 /// An RSS `pubDate` (RFC 822) or Atom date (RFC 3339).
 fn feed_date(s: &str) -> Option<NaiveDate> {
-    DateTime::parse_from_rfc2822(s.trim())
-        .or_else(|_| DateTime::parse_from_rfc3339(s.trim()))
-        .map(|d| d.date_naive())
-        .ok()
-        .or_else(|| worded(s))
-        .or_else(|| util::find_ymd(s))
+    crate::date::feed(s)
 }
 
 /// The ECA source.
@@ -113,7 +95,7 @@ pub struct Eca {
 impl Eca {
     /// ECA with `settings` applied to the real site's defaults.
     pub fn new(settings: &SourceSettings) -> Eca {
-        Eca { site: Site::new(&HOSTS, &DEFAULT_START_URLS, settings) }
+        Eca { site: Site::new(index::Source::Eca.hosts(), &DEFAULT_START_URLS, settings) }
     }
 
     /// Whether `url` is an article (not a list) of the GMP news.

@@ -48,15 +48,11 @@ use crate::error::{Error, Result};
 /// The guidance feed.
 pub const DEFAULT_START_URLS: [&str; 1] = ["https://www.fda.gov/files/api/datatables/static/search-for-guidance.json"];
 
-const HOSTS: [&str; 2] = ["www.fda.gov", "fda.gov"];
-
-static MDY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(\d{1,2})/(\d{1,2})/(\d{4})").expect("valid regex"));
 static MEDIA: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^/media/\d+/download").expect("valid regex"));
 
 /// A date written `MM/DD/YYYY`.
 fn mdy(s: &str) -> Option<NaiveDate> {
-    let c = MDY.captures(s)?;
-    NaiveDate::from_ymd_opt(c[3].parse().ok()?, c[1].parse().ok()?, c[2].parse().ok()?)
+    crate::date::mdy(s)
 }
 
 /// A field of a feed row as a string ("" when missing or not a string).
@@ -94,7 +90,7 @@ pub struct Fda {
 impl Fda {
     /// FDA with `settings` applied to the real site's defaults.
     pub fn new(settings: &SourceSettings) -> Fda {
-        Fda { site: Site::new(&HOSTS, &DEFAULT_START_URLS, settings) }
+        Fda { site: Site::new(index::Source::Fda.hosts(), &DEFAULT_START_URLS, settings) }
     }
 
     /// One feed row: its notice from the metadata and its page request.

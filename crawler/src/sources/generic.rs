@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use index::{Attachment, Notice, notice::canonical_url};
 use regex::Regex;
 use scraper::{ElementRef, Html, Node, Selector};
@@ -48,9 +48,6 @@ const BOILERPLATE: &[&str] = &[
     "topbar",
     "bottom",
 ];
-
-/// File extensions that make a link an attachment.
-const ATTACHMENT_EXT: &[&str] = &[".pdf", ".doc", ".docx", ".xls", ".xlsx", ".zip", ".rar", ".wps", ".ofd", ".7z"];
 
 fn is_furniture(el: ElementRef<'_>) -> bool {
     let e = el.value();
@@ -136,14 +133,7 @@ pub fn strip_site_suffix(title: &str) -> String {
 
 /// A date in a meta tag's content: ISO or Chinese forms, or US `MM/DD/YYYY`.
 fn meta_date(s: &str) -> Option<NaiveDate> {
-    find_ymd(s).or_else(|| us_date(s))
-}
-
-fn us_date(s: &str) -> Option<NaiveDate> {
-    static US: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"\b(\d{1,2})/(\d{1,2})/((?:19|20)\d{2})\b").expect("valid regex"));
-    let c = US.captures(s)?;
-    NaiveDate::from_ymd_opt(c[3].parse().ok()?, c[1].parse().ok()?, c[2].parse().ok()?)
+    find_ymd(s).or_else(|| crate::date::mdy(s))
 }
 
 /// A date shown on the page next to a label (发布时间：…, Content current as of: …).
@@ -154,28 +144,21 @@ fn visible_date(text: &str) -> Option<NaiveDate> {
     });
     static CURRENT_AS_OF: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"(?i)Content current as of\s*:?\s*(\d{1,2}/\d{1,2}/\d{4})").expect("valid regex"));
-    static CN: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日").expect("valid regex"));
     if let Some(d) = LABELLED.captures(text).and_then(|c| find_ymd(&c[1])) {
         return Some(d);
     }
-    if let Some(d) = CURRENT_AS_OF.captures(text).and_then(|c| us_date(&c[1])) {
+    if let Some(d) = CURRENT_AS_OF.captures(text).and_then(|c| crate::date::mdy(&c[1])) {
         return Some(d);
     }
-    if let Some(c) = CN.captures(text) {
-        return NaiveDate::from_ymd_opt(c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?);
+    if let Some(d) = crate::date::cn(text) {
+        return Some(d);
     }
     find_ymd(text)
 }
 
 /// Whether a link points at a file rather than a page.
 pub fn is_attachment_link(url: &Url) -> bool {
-    let path = url.path().to_ascii_lowercase();
-    if ATTACHMENT_EXT.iter().any(|e| path.ends_with(e)) {
-        return true;
-    }
-    let whole = format!("{}?{}", path, url.query().unwrap_or("").to_ascii_lowercase());
-    ["download", "attachment", "getfile", "/media/"].iter().any(|k| whole.contains(k))
+    index::filetype::is_attachment_url(url.as_str())
 }
 
 /// Generic extraction: title, date, main text, attachments, document numbers.
@@ -232,12 +215,7 @@ pub fn extract(html: &str, base: &Url) -> Extracted {
         attachments.push(Attachment { url, name });
     }
 
-    let mut doc_numbers = index::docnum::extract(title.as_deref().unwrap_or(""));
-    for n in index::docnum::extract(&text) {
-        if !doc_numbers.contains(&n) {
-            doc_numbers.push(n);
-        }
-    }
+    let doc_numbers = super::util::doc_numbers([title.as_deref().unwrap_or(""), text.as_str()]);
     Extracted { title, published, text, attachments, doc_numbers }
 }
 
@@ -254,7 +232,6 @@ pub fn notice_from_page(page: &Page, listed: &DetailRef) -> Result<Notice> {
         published: x.published.or(listed.date),
         doc_numbers: x.doc_numbers,
         attachments: x.attachments,
-        fetched_at: Some(Utc::now()),
         ..Notice::crawled(source, &url, title, x.text)
     })
 }
@@ -277,17 +254,12 @@ pub fn merge_into_digest(item: &Notice, page: &Notice) -> Notice {
             format!("{}\n\n{}", out.body.trim_end(), page.body)
         };
     }
-    for n in &page.doc_numbers {
-        if !out.doc_numbers.contains(n) {
-            out.doc_numbers.push(n.clone());
-        }
-    }
+    index::docnum::merge(&mut out.doc_numbers, page.doc_numbers.iter().cloned());
     for a in &page.attachments {
         if !out.attachments.iter().any(|x| x.url == a.url) {
             out.attachments.push(a.clone());
         }
     }
-    out.fetched_at = page.fetched_at;
     out
 }
 

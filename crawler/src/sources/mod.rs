@@ -187,33 +187,128 @@ pub struct SourceSettings {
     pub max_pages: Option<usize>,
 }
 
-/// Names of the known sources, as used in the config file and `--source`.
-pub const NAMES: [&str; 5] = ["cnipa", "cde", "nmpa", "fda", "eca"];
-
-/// The source called `name` (case-insensitive), configured by `settings`.
-pub fn by_name(name: &str, settings: &SourceSettings) -> Option<Box<dyn Source>> {
-    let source: Box<dyn Source> = match name.trim().to_ascii_lowercase().as_str() {
-        "cnipa" => Box::new(cnipa::Cnipa::new(settings)),
-        "cde" => Box::new(cde::Cde::new(settings)),
-        "nmpa" => Box::new(nmpa::Nmpa::new(settings)),
-        "fda" => Box::new(fda::Fda::new(settings)),
-        "eca" => Box::new(eca::Eca::new(settings)),
-        _ => return None,
-    };
-    Some(source)
+/// A source the crawler knows by name: how to build it from its settings.
+#[derive(Clone, Copy)]
+pub struct SourceDef {
+    /// Its name in the config file (`[crawl.sources.NAME]`) and `--source`.
+    pub name: &'static str,
+    /// Builds it with its settings applied.
+    pub build: fn(&SourceSettings) -> Box<dyn Source>,
 }
 
-/// Every enabled source, in [`NAMES`] order; a source missing from
-/// `settings` gets the defaults (enabled, real start URLs).
+impl std::fmt::Debug for SourceDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceDef").field("name", &self.name).finish()
+    }
+}
+
+/// The sources of the crawler, in facet order: **the** registry. Adding a
+/// source is a new module here and one line in this table (see the crate
+/// documentation for the recipe).
+pub const SOURCES: &[SourceDef] = &[
+    SourceDef { name: "cnipa", build: |s| Box::new(cnipa::Cnipa::new(s)) },
+    SourceDef { name: "cde", build: |s| Box::new(cde::Cde::new(s)) },
+    SourceDef { name: "nmpa", build: |s| Box::new(nmpa::Nmpa::new(s)) },
+    SourceDef { name: "fda", build: |s| Box::new(fda::Fda::new(s)) },
+    SourceDef { name: "eca", build: |s| Box::new(eca::Eca::new(s)) },
+];
+
+/// What the search page and `/api/sources` say of a source.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SourceInfo {
+    /// Name in the configuration and `--source` (`nmpa`).
+    pub name: String,
+    /// Facet label (`NMPA`, or `other/<host>`).
+    pub label: String,
+    /// Chinese name, when it is a known agency.
+    pub name_zh: Option<String>,
+    /// English name, when it is a known agency.
+    pub name_en: Option<String>,
+    /// The hosts of its site.
+    pub hosts: Vec<String>,
+    /// Where a crawl of it starts, by default.
+    pub start_urls: Vec<String>,
+}
+
+/// The sources a crawl can pick by name: [`SOURCES`], plus any a caller
+/// registers (a test's extra source, an embedding application's own).
+#[derive(Debug, Clone)]
+pub struct Registry {
+    defs: Vec<SourceDef>,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Registry::builtin()
+    }
+}
+
+impl Registry {
+    /// The built-in sources, [`SOURCES`].
+    pub fn builtin() -> Registry {
+        Registry { defs: SOURCES.to_vec() }
+    }
+
+    /// Adds (or, by name, replaces) a source.
+    pub fn with(mut self, def: SourceDef) -> Registry {
+        self.defs.retain(|d| d.name != def.name);
+        self.defs.push(def);
+        self
+    }
+
+    /// The names, in facet order.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.defs.iter().map(|d| d.name).collect()
+    }
+
+    /// The source called `name` (case-insensitive), configured by `settings`.
+    pub fn build(&self, name: &str, settings: &SourceSettings) -> Option<Box<dyn Source>> {
+        let name = name.trim();
+        self.defs.iter().find(|d| d.name.eq_ignore_ascii_case(name)).map(|d| (d.build)(settings))
+    }
+
+    /// Every enabled source, in order; a source missing from `settings`
+    /// gets the defaults (enabled, real start URLs).
+    pub fn enabled(&self, settings: &BTreeMap<String, SourceSettings>) -> Vec<Box<dyn Source>> {
+        let default = SourceSettings::default();
+        self.defs
+            .iter()
+            .filter_map(|d| {
+                let s = settings.get(d.name).unwrap_or(&default);
+                if s.enabled == Some(false) { None } else { Some((d.build)(s)) }
+            })
+            .collect()
+    }
+
+    /// Labels, names, hosts and default start URLs of every source, in facet order.
+    pub fn describe(&self) -> Vec<SourceInfo> {
+        self.defs
+            .iter()
+            .map(|d| {
+                let source = (d.build)(&SourceSettings::default());
+                let id = source.id();
+                let agency = index::agency::of(&id);
+                SourceInfo {
+                    name: d.name.to_string(),
+                    label: id.label(),
+                    name_zh: agency.map(|a| a.name_zh.to_string()),
+                    name_en: agency.map(|a| a.name_en.to_string()),
+                    hosts: id.hosts().iter().map(|h| h.to_string()).collect(),
+                    start_urls: source.start_requests().iter().map(|r| r.url.to_string()).collect(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// The built-in source called `name` (case-insensitive), configured by `settings`.
+pub fn by_name(name: &str, settings: &SourceSettings) -> Option<Box<dyn Source>> {
+    Registry::builtin().build(name, settings)
+}
+
+/// Every enabled built-in source, in facet order.
 pub fn all(settings: &BTreeMap<String, SourceSettings>) -> Vec<Box<dyn Source>> {
-    let default = SourceSettings::default();
-    NAMES
-        .iter()
-        .filter_map(|name| {
-            let s = settings.get(*name).unwrap_or(&default);
-            if s.enabled == Some(false) { None } else { by_name(name, s) }
-        })
-        .collect()
+    Registry::builtin().enabled(settings)
 }
 
 /// Helpers the five sources share: settings applied to URLs and requests,
@@ -223,7 +318,6 @@ pub(crate) mod util {
 
     use chrono::NaiveDate;
     use index::Attachment;
-    use regex::Regex;
     use scraper::{ElementRef, Node, Selector};
     use url::Url;
 
@@ -449,18 +543,9 @@ pub(crate) mod util {
     }
 
     /// A date written `YYYY-MM-DD`, `YYYY/MM/DD`, `YYYY.MM.DD`, `YYYY年M月D日`
-    /// or `YYYYMMDD`, the first one found in `s`.
+    /// or `YYYYMMDD`, the first one found in `s` ([`crate::date::ymd`]).
     pub(crate) fn find_ymd(s: &str) -> Option<NaiveDate> {
-        static YMD: LazyLock<Regex> = LazyLock::new(|| {
-            Regex::new(r"((?:19|20)\d{2})\s*(?:[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})|(\d{2})(\d{2}))(?:\D|$)")
-                .expect("valid regex")
-        });
-        YMD.captures_iter(s).find_map(|c| {
-            let y: i32 = c[1].parse().ok()?;
-            let m: u32 = c.get(2).or(c.get(4))?.as_str().parse().ok()?;
-            let d: u32 = c.get(3).or(c.get(5))?.as_str().parse().ok()?;
-            NaiveDate::from_ymd_opt(y, m, d)
-        })
+        crate::date::ymd(s)
     }
 
     /// Decodes the HTML entities of a text fragment (`&amp;`, `&#039;` ...).
@@ -472,12 +557,9 @@ pub(crate) mod util {
         frag.root_element().text().collect()
     }
 
-    /// File extensions that make a link an attachment.
+    /// Whether a link's path has an attachment extension ([`index::filetype`]).
     pub(crate) fn is_file_link(url: &Url) -> bool {
-        let path = url.path().to_ascii_lowercase();
-        [".pdf", ".doc", ".docx", ".xls", ".xlsx", ".zip", ".rar", ".wps", ".ofd", ".et", ".ppt", ".pptx", ".7z"]
-            .iter()
-            .any(|ext| path.ends_with(ext))
+        index::filetype::has_attachment_extension(url.path())
     }
 
     /// Adds an attachment unless its URL is already there.
@@ -492,11 +574,7 @@ pub(crate) mod util {
     pub(crate) fn doc_numbers<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for t in texts {
-            for n in index::docnum::extract(t) {
-                if !out.iter().any(|o| index::docnum::normalize(o) == index::docnum::normalize(&n)) {
-                    out.push(n);
-                }
-            }
+            index::docnum::merge(&mut out, index::docnum::extract(t));
         }
         out
     }
@@ -515,7 +593,7 @@ mod tests {
     #[test]
     fn names_build_their_sources_and_disabled_ones_are_left_out() {
         let default = SourceSettings::default();
-        for name in NAMES {
+        for name in Registry::builtin().names() {
             let source = by_name(name, &default).unwrap();
             assert_eq!(source.id().label().to_ascii_lowercase(), name);
             assert!(!source.start_requests().is_empty(), "{name}");
@@ -531,7 +609,7 @@ mod tests {
     #[test]
     fn every_source_sends_the_cookie_and_says_how_to_get_unblocked() {
         let settings = SourceSettings { cookie: Some(" k=v ".into()), ..Default::default() };
-        for name in NAMES {
+        for name in Registry::builtin().names() {
             let source = by_name(name, &settings).unwrap();
             for r in source.start_requests() {
                 assert!(r.headers.contains(&("Cookie".to_string(), "k=v".to_string())), "{name} {}", r.url);
@@ -555,7 +633,7 @@ mod tests {
             "<table class='sls'><td>文号：</td></table><meta name='ContentStart'/><a href='/attach/x.pdf'>",
         ];
         let url: Url = "https://www.example.org/a/index.html".parse().unwrap();
-        for name in NAMES {
+        for name in Registry::builtin().names() {
             let source = by_name(name, &SourceSettings::default()).unwrap();
             for (i, text) in inputs.iter().enumerate() {
                 for status in [200, 202, 403, 412] {

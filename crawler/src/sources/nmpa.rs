@@ -51,7 +51,6 @@ use crate::error::{Error, Result};
 pub const DEFAULT_START_URLS: [&str; 2] =
     ["https://www.nmpa.gov.cn/xxgk/ggtg/index.html", "https://www.nmpa.gov.cn/yaopin/ypggtg/index.html"];
 
-const HOSTS: [&str; 2] = ["www.nmpa.gov.cn", "nmpa.gov.cn"];
 const AGENCY: &str = "国家药品监督管理局";
 
 static PAGE_NO: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"/index(?:_(\d+))?\.html?$").expect("valid regex"));
@@ -59,8 +58,6 @@ static PAGE_COUNT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"createPageHTML\(\s*['\x22]?(\d+)|countPage\s*=\s*(\d+)|共\s*(\d+)\s*页").expect("valid regex")
 });
 static PUBLISHED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"发布时间\s*[:：]\s*(\S+)").expect("valid regex"));
-static CN_DATE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?:19|20)\d{2}年\d{1,2}月\d{1,2}日").expect("valid regex"));
 
 /// The NMPA source.
 #[derive(Debug, Clone)]
@@ -71,7 +68,7 @@ pub struct Nmpa {
 impl Nmpa {
     /// NMPA with `settings` applied to the real site's defaults.
     pub fn new(settings: &SourceSettings) -> Nmpa {
-        Nmpa { site: Site::new(&HOSTS, &DEFAULT_START_URLS, settings) }
+        Nmpa { site: Site::new(index::Source::Nmpa.hosts(), &DEFAULT_START_URLS, settings) }
     }
 
     fn next_page(&self, page: &Page, doc: &Html) -> Option<Request> {
@@ -157,7 +154,7 @@ impl Source for Nmpa {
                     .find_map(|d| PUBLISHED.captures(&util::text(d)).and_then(|c| util::find_ymd(&c[1])))
             })
             .or(listed.date)
-            .or_else(|| CN_DATE.find(&page.text).and_then(|m| util::find_ymd(m.as_str())));
+            .or_else(|| crate::date::cn(&page.text));
         let body_el = root.select(&sel("div.text, .text, .articlecontent3")).next();
         let body = body_el.map(util::all_text).unwrap_or_default();
         let mut attachments = Vec::new();

@@ -92,7 +92,7 @@ pub mod e2e {
     use crawler::config::CrawlConfig;
     use crawler::engine::{Engine, Summary};
     use crawler::sources::{Source, SourceSettings};
-    use crawler::state::CrawlState;
+    use crawler::store::NoticeStore;
     use index::{Notice, NoticeIndex};
 
     use super::fixture;
@@ -175,9 +175,8 @@ pub mod e2e {
 
     /// Crawls `sources` into the index and state under `dir`.
     pub async fn crawl(dir: &Path, sources: Vec<Box<dyn Source>>) -> (Summary, Vec<Notice>) {
+        let summary = Engine::new(config(), sources, NoticeStore::open(dir).unwrap()).run().await.unwrap();
         let index = NoticeIndex::open_or_create(&dir.join("index")).unwrap();
-        let state = CrawlState::open(&dir.join("crawl.sqlite")).unwrap();
-        let summary = Engine::new(config(), sources, index.clone(), state).run().await.unwrap();
         index.reload().unwrap();
         let mut notices = index.all().unwrap();
         notices.sort_by(|a, b| a.url.cmp(&b.url));
@@ -185,8 +184,9 @@ pub mod e2e {
     }
 
     /// Notices with the fixture origin written `http://fixture` and the
-    /// fields that vary between runs (ids hash the port; times) cleared,
-    /// for snapshots.
+    /// fields that vary between runs (ids hash the port; times) left out,
+    /// for snapshots. Every crawled notice must have been stamped by the
+    /// store: first seen, and fetched (asserted here, for every source).
     pub fn portable(notices: &[Notice], sites: &[&Site]) -> Vec<Notice> {
         let fix =
             |s: &str| sites.iter().fold(s.to_string(), |acc, site| acc.replace(&site.server.base(), "http://fixture"));
@@ -199,9 +199,8 @@ pub mod e2e {
                 for a in &mut n.attachments {
                     a.url = fix(&a.url);
                 }
-                n.fetched_at = None;
-                n.first_seen = None;
-                n
+                assert!(n.fetched_at.is_some() && n.first_seen.is_some(), "not stamped by the store: {:?}", n.url);
+                Notice { fetched_at: None, first_seen: None, ..n }
             })
             .collect()
     }

@@ -7,13 +7,17 @@
 
 const PAGE_SIZE = 10;
 const MAX_OFFSET = 10000;
-const SOURCE_NAMES = {
-  CNIPA: "国家知识产权局",
-  CDE: "药审中心",
-  NMPA: "国家药监局",
-  FDA: "美国 FDA",
-  ECA: "ECA GMP",
-};
+// The known sources (label → Chinese name, in facet order) come from the
+// server's registry, /api/sources, asked once.
+let sourceNames = null;
+function knownSources() {
+  if (!sourceNames) {
+    sourceNames = getJson("/api/sources")
+      .then((list) => new Map(list.map((x) => [x.label, x.name_zh || ""])))
+      .catch(() => new Map());
+  }
+  return sourceNames;
+}
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, props = {}, ...children) => {
@@ -103,9 +107,9 @@ async function render() {
   const forSources = s.sources.length ? getJson(apiQuery(s, { withSources: false, limit: 1 })) : main;
   const forMonths = s.since || s.until ? getJson(apiQuery(s, { withDates: false, limit: 1 })) : main;
   try {
-    const [r, rs, rm] = await Promise.all([main, forSources, forMonths]);
+    const [r, rs, rm, known] = await Promise.all([main, forSources, forMonths, knownSources()]);
     if (mine !== generation) return;
-    showResults(s, r, rs.facets.source, rm.facets.month);
+    showResults(s, r, rs.facets.source, rm.facets.month, known);
   } catch (e) {
     if (mine !== generation) return;
     showError(e.message);
@@ -142,7 +146,7 @@ async function showIntro() {
   }
 }
 
-function showResults(s, r, sourceCounts, monthCounts) {
+function showResults(s, r, sourceCounts, monthCounts, known) {
   $("error").hidden = true;
   $("intro").hidden = true;
   $("toolbar").hidden = false;
@@ -156,7 +160,7 @@ function showResults(s, r, sourceCounts, monthCounts) {
         (r.total > r.hits.length ? `，第 ${first}–${last} 条 · showing ${first}–${last}` : "") +
         ` (${r.took_ms} ms)`;
   $("hits").replaceChildren(...r.hits.map(hitItem));
-  renderSources(s, sourceCounts);
+  renderSources(s, sourceCounts, known);
   renderHistogram(s, monthCounts);
   renderPager(s, r.total);
 }
@@ -209,9 +213,13 @@ function hitItem(h) {
   return item;
 }
 
-function renderSources(s, counts) {
+function renderSources(s, counts, known) {
   const names = new Set([...Object.keys(counts), ...s.sources]);
-  const items = [...names].sort().map((name) => {
+  // Known sources in the registry's order, then the others by name.
+  const order = [...known.keys()];
+  const rank = (n) => (order.includes(n) ? order.indexOf(n) : order.length);
+  const sorted = [...names].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  const items = sorted.map((name) => {
     const box = el("input", { type: "checkbox", value: name, checked: s.sources.includes(name) });
     box.addEventListener("change", () => {
       const cur = readState().sources.filter((x) => x !== name);
@@ -222,7 +230,7 @@ function renderSources(s, counts) {
       {},
       box,
       el("span", { className: "name", textContent: name.replace(/^other\//, ""), title: name }),
-      el("span", { className: "zh", textContent: SOURCE_NAMES[name] || "" }),
+      el("span", { className: "zh", textContent: known.get(name) || "" }),
       el("span", { className: "count", textContent: String(counts[name] || 0) }),
     );
     return el("li", {}, label);
