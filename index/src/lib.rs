@@ -38,6 +38,7 @@ pub mod analyzer;
 pub mod docnum;
 pub mod error;
 pub mod facets;
+pub mod glossary;
 pub mod notice;
 pub mod schema;
 pub mod search;
