@@ -198,7 +198,7 @@ fn codes_quoted_phrases_and_document_numbers_are_not_expanded() {
 fn facets_totals_and_highlights_follow_the_expanded_query() {
     let index = corpus();
     let r = search(&index, "allergen", false);
-    assert_eq!(r.expanded.get("allergen").map(Vec::as_slice), Some(&["过敏原".to_string()][..]), "{:?}", r.expanded);
+    assert!(r.expanded["allergen"].contains(&"过敏原".to_string()), "{:?}", r.expanded);
     let r = search(&index, "过敏原", false);
     assert!(r.total >= 2, "{:?}", titles(&r));
     let sum: u64 = r.facets.source.values().sum();

@@ -60,7 +60,7 @@ const DOC_NUMBER_BOOST: f32 = 50.0;
 /// Weight of a glossary translation relative to the words typed: below 1,
 /// so a notice in the query's own language ranks first when both match
 /// equally well (tuned on the judged cross-language set).
-pub const TRANSLATION_BOOST: f32 = 0.6;
+pub const TRANSLATION_BOOST: f32 = 0.3;
 
 /// Result order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
