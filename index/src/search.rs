@@ -57,9 +57,13 @@ const TITLE_BOOST: f32 = 3.0;
 const AGENCY_BOOST: f32 = 0.5;
 /// Boost of an exact document-number match.
 const DOC_NUMBER_BOOST: f32 = 50.0;
-/// Weight of a glossary translation relative to the words typed: below 1,
-/// so a notice in the query's own language ranks first when both match
-/// equally well (tuned on the judged cross-language set).
+/// Weight of a glossary translation relative to the words typed: well below
+/// 1, so a notice in the query's own language ranks first when both match.
+/// Tuned on the judged sets (`crawler/tests/judged/`): at 0.6 an English
+/// title match of a translation outranked a Chinese body match of the word
+/// typed (参比制剂, `generic drugs`); at 0.3 every monolingual query keeps
+/// its first hit and the cross-language top-1 is 98 %. Where only the
+/// translation matches, the weight does not change the order.
 pub const TRANSLATION_BOOST: f32 = 0.3;
 
 /// Result order.
