@@ -487,7 +487,7 @@ mod tests {
         let (status, body) = call(&app, "GET", "/api/search?q=consistency+evaluation").await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body["total"], 2, "{body}");
-        assert_eq!(body["expanded"]["consistency evaluation"], serde_json::json!(["一致性评价"]));
+        assert_eq!(body["expanded"]["consistency evaluation"], serde_json::json!(["一致性评价", "一致性評價"]));
         assert!(body["hits"][0]["title_html"].as_str().unwrap().contains("<b>一致性评价</b>"), "{body}");
         let (status, body) = call(&app, "GET", "/api/search?q=consistency+evaluation&exact=true").await;
         assert_eq!(status, StatusCode::OK, "{body}");
