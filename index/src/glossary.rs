@@ -288,7 +288,7 @@ fn english_targets(entries: &[Entry], ids: &[u32]) -> Vec<&'static str> {
         .flat_map(|&i| entries[i as usize].en)
         .filter(|t| t.searched)
         .map(|t| (t.text, format!(" {} ", key(t.text))))
-        .filter(|(_, k)| k.trim() != "")
+        .filter(|(_, k)| !k.trim().is_empty())
         .collect();
     let mut out: Vec<&'static str> = Vec::new();
     let mut keys: Vec<&str> = Vec::new();
