@@ -78,6 +78,7 @@ mod tests {
             limit: 10,
             hits: vec![hit],
             facets: Facets::default(),
+            expanded: Default::default(),
         };
         let xml = atom(&results, "http://127.0.0.1:7878/feed.atom?q=x", "notices: x");
         let feed: Feed = xml.parse().expect("valid Atom");

@@ -263,9 +263,13 @@ fn empty_index_is_built_from_the_bundled_sample() {
     assert!(stderr(&out).contains("sample"), "{}", stderr(&out));
     let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["hits"][0]["source"], "NMPA");
-    // Only once: the second search says nothing.
+    // Only once: the second search says nothing of the sample, only what
+    // the glossary added; `--exact` adds nothing, so says nothing.
     let out = notices(dir.path(), &["search", "一致性评价"]);
+    assert_eq!(stderr(&out).trim(), "also searched: consistency evaluation", "{}", stderr(&out));
+    let out = notices(dir.path(), &["search", "一致性评价", "--exact"]);
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0));
     let stats = notices(dir.path(), &["stats", "--json"]);
     let s: Value = serde_json::from_str(&stdout(&stats)).unwrap();
     assert_eq!(s["total"], 11);

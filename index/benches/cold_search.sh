@@ -37,7 +37,7 @@ done
 probe=$(ls -t target/release/deps/startup-* | grep -v '\.d$' | head -1)
 echo "breakdown ($probe, medians of 15 runs):"
 runs=$(for _ in $(seq 15); do NOTICES_BENCH_INDEX="$DATA/index" NOTICES_BENCH_QUERY="$QUERY" "$probe"; done)
-for key in dictionary_ms open_ms first_query_ms second_query_ms jieba_rs_new_ms; do
+for key in dictionary_ms glossary_ms open_ms first_query_ms second_query_ms jieba_rs_new_ms; do
   median=$(grep -o "\"$key\":[0-9.]*" <<<"$runs" | cut -d: -f2 | sort -g | sed -n 8p)
   printf '  %-16s %s ms\n' "$key" "$median"
 done

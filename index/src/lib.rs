@@ -40,6 +40,7 @@ pub mod docnum;
 pub mod error;
 pub mod facets;
 pub mod filetype;
+pub mod glossary;
 pub mod notice;
 pub mod schema;
 pub mod search;

@@ -36,6 +36,9 @@ pub struct SearchArgs {
     /// Include notices withdrawn from their site.
     #[arg(long)]
     pub include_withdrawn: bool,
+    /// Search only what was typed (no cross-language expansion from the glossary).
+    #[arg(long)]
+    pub exact: bool,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -56,6 +59,7 @@ impl SearchArgs {
             offset: self.offset as usize,
             include_withdrawn: self.include_withdrawn,
             seen_since: None,
+            exact: self.exact,
         })
     }
 }
@@ -66,7 +70,22 @@ pub fn run(ctx: &Ctx, args: SearchArgs) -> Result<ExitCode> {
     let req = args.request()?;
     let index = ctx.open_index()?;
     super::ingest::ensure_sample(ctx, &index)?;
-    print_results(&index.search(&req)?, args.json)
+    let results = index.search(&req)?;
+    if let Some(line) = also_searched(&results) {
+        eprintln!("{line}");
+    }
+    print_results(&results, args.json)
+}
+
+/// `also searched: 一致性评价, …`: the translations the glossary added.
+pub(crate) fn also_searched(results: &SearchResults) -> Option<String> {
+    let mut added: Vec<&str> = Vec::new();
+    for t in results.expanded.values().flatten() {
+        if !added.contains(&t.as_str()) {
+            added.push(t);
+        }
+    }
+    (!added.is_empty()).then(|| format!("also searched: {}", added.join(", ")))
 }
 
 /// Prints results as JSON or text; the exit code says whether anything matched.

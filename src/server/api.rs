@@ -209,6 +209,7 @@ struct SearchParams {
     limit: Option<String>,
     offset: Option<String>,
     include_withdrawn: Option<String>,
+    exact: Option<String>,
 }
 
 /// Parses a query string strictly: invalid UTF-8 (after percent-decoding),
@@ -229,6 +230,7 @@ fn parse_query_string(raw: &str) -> Result<SearchParams, ApiError> {
             "limit" => ("limit", &mut p.limit),
             "offset" => ("offset", &mut p.offset),
             "include_withdrawn" => ("include_withdrawn", &mut p.include_withdrawn),
+            "exact" => ("exact", &mut p.exact),
             "source" => {
                 let value = decode(v).map_err(|_| ApiError::bad("source", "invalid_utf8", "not valid UTF-8"))?;
                 p.sources.push(value);
@@ -240,7 +242,7 @@ fn parse_query_string(raw: &str) -> Result<SearchParams, ApiError> {
                     StatusCode::BAD_REQUEST,
                     "unknown_parameter",
                     format!(
-                        "unknown parameter {shown:?}: expected q, source, since, until, sort, limit, offset, include_withdrawn"
+                        "unknown parameter {shown:?}: expected q, source, since, until, sort, limit, offset, include_withdrawn, exact"
                     ),
                 ));
             }
@@ -328,17 +330,8 @@ fn search_request(p: &SearchParams) -> Result<SearchRequest, ApiError> {
         None => Sort::Relevance,
         Some(s) => s.parse().map_err(|e| ApiError::from_index("sort", e))?,
     };
-    let include_withdrawn = match p.include_withdrawn.as_deref().map(|s| s.trim().to_ascii_lowercase()).as_deref() {
-        None | Some("" | "false" | "0" | "no" | "off") => false,
-        Some("true" | "1" | "yes" | "on") => true,
-        Some(other) => {
-            return Err(ApiError::bad(
-                "include_withdrawn",
-                "invalid_boolean",
-                format!("{other:?}: expected true or false"),
-            ));
-        }
-    };
+    let include_withdrawn = boolean("include_withdrawn", &p.include_withdrawn)?;
+    let exact = boolean("exact", &p.exact)?;
     // `..new` keeps the defaults of fields the API does not offer.
     Ok(SearchRequest {
         sources,
@@ -348,8 +341,18 @@ fn search_request(p: &SearchParams) -> Result<SearchRequest, ApiError> {
         limit: limit as usize,
         offset: offset as usize,
         include_withdrawn,
+        exact,
         ..SearchRequest::new(q)
     })
+}
+
+/// A boolean parameter: absent or empty is false.
+fn boolean(name: &'static str, value: &Option<String>) -> Result<bool, ApiError> {
+    match value.as_deref().map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("" | "false" | "0" | "no" | "off") => Ok(false),
+        Some("true" | "1" | "yes" | "on") => Ok(true),
+        Some(other) => Err(ApiError::bad(name, "invalid_boolean", format!("{other:?}: expected true or false"))),
+    }
 }
 
 #[cfg(test)]
@@ -429,6 +432,7 @@ mod tests {
             ("q=x&source=WHO", "source", "unknown_source"),
             ("q=x&sort=oldest", "sort", "invalid_sort"),
             ("q=x&include_withdrawn=maybe", "include_withdrawn", "invalid_boolean"),
+            ("q=x&exact=perhaps", "exact", "invalid_boolean"),
         ] {
             let e = req(qs).unwrap_err();
             assert_eq!((e.error, e.parameter), (code, Some(param)), "{qs}");
@@ -449,6 +453,20 @@ mod tests {
         let (_, body) = call(&app, "GET", "/api/search?q=一致性评价&source=CDE").await;
         assert_eq!(body["total"], 1);
         assert_eq!(body["hits"][0]["source"], "CDE");
+    }
+
+    #[tokio::test]
+    async fn english_finds_chinese_through_the_glossary_unless_exact() {
+        let app = app();
+        let (status, body) = call(&app, "GET", "/api/search?q=consistency+evaluation").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["total"], 2, "{body}");
+        assert_eq!(body["expanded"]["consistency evaluation"], serde_json::json!(["一致性评价", "一致性評價"]));
+        assert!(body["hits"][0]["title_html"].as_str().unwrap().contains("<b>一致性评价</b>"), "{body}");
+        let (status, body) = call(&app, "GET", "/api/search?q=consistency+evaluation&exact=true").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["total"], 0);
+        assert_eq!(body["expanded"], serde_json::json!({}));
     }
 
     #[tokio::test]

@@ -39,6 +39,8 @@ function readState() {
     until: p.get("until") || "",
     sort: p.get("sort") === "newest" ? "newest" : "relevance",
     page: Number.isFinite(page) && page > 0 ? page : 1,
+    // Search only what was typed (no glossary translations).
+    exact: ["1", "true"].includes(p.get("exact")),
   };
 }
 
@@ -50,6 +52,7 @@ function stateQuery(s) {
   if (s.until) p.set("until", s.until);
   if (s.sort !== "relevance") p.set("sort", s.sort);
   if (s.page > 1) p.set("page", String(s.page));
+  if (s.exact) p.set("exact", "1");
   return p.toString();
 }
 
@@ -68,6 +71,7 @@ function apiQuery(s, { withSources = true, withDates = true, limit = PAGE_SIZE, 
   if (withSources) for (const src of s.sources) p.append("source", src);
   if (withDates && s.since) p.set("since", s.since);
   if (withDates && s.until) p.set("until", s.until);
+  if (s.exact) p.set("exact", "true");
   return "/api/search?" + p.toString();
 }
 
@@ -121,6 +125,7 @@ async function render() {
 function showError(message) {
   $("error").textContent = message;
   $("error").hidden = false;
+  $("expanded").hidden = true;
   $("hits").replaceChildren();
   $("pager").hidden = true;
   $("toolbar").hidden = true;
@@ -130,6 +135,7 @@ function showError(message) {
 
 async function showIntro() {
   $("error").hidden = true;
+  $("expanded").hidden = true;
   $("hits").replaceChildren();
   $("pager").hidden = true;
   $("toolbar").hidden = true;
@@ -159,10 +165,41 @@ function showResults(s, r, sourceCounts, monthCounts, known) {
       : `共 ${r.total} 条结果 · ${r.total} result${r.total === 1 ? "" : "s"}` +
         (r.total > r.hits.length ? `，第 ${first}–${last} 条 · showing ${first}–${last}` : "") +
         ` (${r.took_ms} ms)`;
+  renderExpanded(s, r.expanded || {});
   $("hits").replaceChildren(...r.hits.map(hitItem));
   renderSources(s, sourceCounts, known);
   renderHistogram(s, monthCounts);
   renderPager(s, r.total);
+}
+
+// "also searched: 一致性评价 (for consistency evaluation)", with a button to
+// search exactly what was typed; or, when exact, a button to translate again.
+function renderExpanded(s, expanded) {
+  const box = $("expanded");
+  const entries = Object.entries(expanded);
+  if (s.exact) {
+    box.replaceChildren(
+      "仅搜索原词 · Searched exactly as typed. ",
+      el("button", { type: "button", id: "expand-again", onclick: () => go({ exact: false, page: 1 }) },
+        "同时搜索译名 Also search translations"),
+    );
+    box.hidden = false;
+    return;
+  }
+  if (!entries.length) {
+    box.hidden = true;
+    box.replaceChildren();
+    return;
+  }
+  const parts = entries.map(([term, added]) => `${added.join(", ")} (for “${term}”)`);
+  box.replaceChildren(
+    "也搜索了 · also searched: ",
+    el("span", { className: "terms" }, parts.join("; ")),
+    " ",
+    el("button", { type: "button", id: "search-exact", onclick: () => go({ exact: true, page: 1 }) },
+      "只搜原词 Search exactly"),
+  );
+  box.hidden = false;
 }
 
 function safeUrl(u) {
