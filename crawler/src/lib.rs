@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 pub mod charset;
+pub mod classify;
 pub mod config;
 pub mod digest;
 pub mod engine;

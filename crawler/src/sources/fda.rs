@@ -43,6 +43,7 @@ use serde_json::{Map, Value};
 
 use super::util::{self, Site, sel};
 use super::{DetailRef, Listing, Page, PageKind, Request, Source, SourceSettings};
+use crate::classify::{self, Markers};
 use crate::error::{Error, Result};
 
 /// The guidance feed.
@@ -142,6 +143,9 @@ impl Fda {
         notice.published = issued;
         notice.doc_numbers = util::doc_numbers([title.as_str(), docket.as_str()]);
         notice.agency = Some(office).filter(|o| !o.is_empty());
+        // The feed states all three: communication type, Final/Draft, comment close date.
+        let markers = Markers { kind: Some(&kind), column: None, status: Some(&status), comment_close: close };
+        classify::apply(&mut notice, &markers);
         if let Some((pdf, name)) = anchor(field(row, "field_associated_media_2"))
             && let Some(pdf) = self.site.link(&page.final_url, &pdf)
         {
@@ -279,6 +283,11 @@ impl Source for Fda {
                 util::push_attachment(&mut notice.attachments, &url, Some(util::text(a)));
             }
         }
+        // The page states the type above the title and the bare status word;
+        // no comment close date (the feed row's is kept when re-indexed).
+        let kind = util::first_text(root, &sel(".content-type"));
+        let markers = Markers { kind: kind.as_deref(), column: Some("Guidance"), status, comment_close: None };
+        classify::apply(&mut notice, &markers);
         Ok(notice)
     }
 
