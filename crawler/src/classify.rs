@@ -80,7 +80,7 @@ const ZH_GENRES: &[(&str, DocType)] = &[
     ("通知", DocType::Notice),
     ("通报", DocType::Notice),
     ("指导原则", DocType::Guideline),
-    ("指南", DocType::Guideline),
+    ("指南", DocType::Guidance),
     ("问答", DocType::Qa),
     ("答疑", DocType::Qa),
     ("问题解答", DocType::Qa),
@@ -162,12 +162,15 @@ fn english_type(lower: &str) -> Option<DocType> {
     }
 }
 
-static DRAFT_EN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\bdraft\b|\bfor (?:public )?(?:comment|consultation)\b").expect("valid regex"));
+/// Draft markers: 征求意见(稿), 公开征求《…》意见, 草案, 送审稿; draft, for comment.
+static DRAFT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)征求[^。；]{0,80}?意见|公开征求|草案|送审稿|意见稿|\bdraft\b|\bfor (?:public )?(?:comment|consultation)\b")
+        .expect("valid regex")
+});
 
 /// Whether a title or column marks a draft for comment.
 pub fn is_draft(text: &str) -> bool {
-    ["征求意见", "草案", "送审稿", "意见稿"].iter().any(|w| text.contains(w)) || DRAFT_EN.is_match(text)
+    DRAFT.is_match(text)
 }
 
 /// The status a source states: `Draft`/`征求意见` or `Final`/`颁布`/`现行有效`.
@@ -322,7 +325,7 @@ mod tests {
             ("国家药监局关于发布药物临床试验数据管理与统计分析的计划和报告指导原则的通告（2020年第16号）", DocType::Circular),
             ("关于公开征求《药物临床试验适应性设计指导原则》意见的通知", DocType::Notice),
             ("药物临床试验适应性设计指导原则（征求意见稿）", DocType::Guideline),
-            ("药品注册受理审查指南（试行）", DocType::Guideline),
+            ("药品注册受理审查指南（试行）", DocType::Guidance),
             ("医疗器械拓展性临床试验管理规定（试行）", DocType::Regulation),
             ("中华人民共和国药品管理法", DocType::Regulation),
             ("《化学药品注射剂一致性评价》常见问题解答", DocType::Qa),

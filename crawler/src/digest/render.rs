@@ -423,21 +423,36 @@ mod tests {
 
     #[test]
     fn open_comment_periods_close_the_digest_soonest_first() {
-        let notices = sample();
+        // The sample's two CDE calls for comments, dated as their pages are.
+        let mut notices = sample();
+        for n in notices.iter_mut().filter(|n| n.title.starts_with("关于公开征求")) {
+            n.published = Some(day(5, 15));
+            crate::classify::apply(n, &crate::classify::Markers::default());
+        }
+        let mut closed = notices[0].clone();
+        closed.title = "已截止的征求意见".into();
+        closed.comment_close = Some(day(5, 14));
+        notices.push(closed);
         let open = open_comment_periods(&notices, day(5, 15));
         let got: Vec<(String, Option<NaiveDate>)> =
-            open.iter().map(|n| (n.title.chars().take(12).collect(), n.comment_close)).collect();
-        println!("{got:?}");
+            open.iter().map(|n| (n.title.chars().take(10).collect(), n.comment_close)).collect();
+        // "自发布之日起一个月", "自发布之日起 3个月": soonest first; the closed one left out.
+        assert_eq!(
+            got,
+            [("关于公开征求《抗肿瘤".to_string(), Some(day(6, 15))), ("关于公开征求《药物临".to_string(), Some(day(8, 15)))]
+        );
         let md = render(&notices, day(5, 11), day(5, 15), Format::Markdown);
-        let section = md.split("## 征求意见 / Open comment periods（2020/5/15）").nth(1).expect("the section");
-        assert_eq!(section.matches("意见截止 / Comments close：").count(), open.len());
+        let section = md.split("## 征求意见 / Open comment periods（2020/5/15）\n\n").nth(1).expect("the section");
+        assert!(section.starts_with("1. **关于公开征求《抗肿瘤创新药"), "{section}");
+        assert!(section.contains("   意见截止 / Comments close：2020-06-15 | 日期：2020-05-15 | 来源：CDE"), "{section}");
+        assert!(section.contains("2. **关于公开征求《药物临床试验适应性设计指导原则》意见的通知**"), "{section}");
+        assert!(section.contains("   - [原文](<http://www.cde.org.cn/news.do?method=viewInfoCommon&id=315068>)"), "{section}");
         let html = render(&notices, day(5, 11), day(5, 15), Format::Html);
-        assert!(html.contains("<section class=\"comments\">"));
-        // Once every period has closed, the section is gone.
-        let last = open.iter().filter_map(|n| n.comment_close).max().unwrap();
-        let after = render(&notices, day(5, 11), last.succ_opt().unwrap(), Format::Markdown);
-        assert!(!after.contains("Open comment periods"));
-        assert!(open_comment_periods(&notices, last).len() >= 1);
+        let part = html.split("<section class=\"comments\">").nth(1).expect("the HTML section");
+        assert_eq!(part.matches("<li>").count(), 2);
+        // Once every period has closed, the section is gone; an undated sample has none.
+        assert!(!render(&notices, day(8, 10), day(8, 16), Format::Markdown).contains("Open comment periods"));
+        assert!(!render(&sample(), day(5, 11), day(5, 15), Format::Markdown).contains("Open comment periods"));
     }
 
     #[test]
