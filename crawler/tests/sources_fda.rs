@@ -55,10 +55,14 @@ fn type_status_and_comment_close_from_the_feed_and_the_pages() {
     let slug = "draft-guidance-industry-and-fda-staff-whole-grain-label-statements";
     let url = format!("https://www.fda.gov/regulatory-information/search-fda-guidance-documents/{slug}");
     let rel = format!("fda/regulatory-information/search-fda-guidance-documents/{slug}");
-    let detail = src.parse_detail(&page(&url, &rel), &l.details[2]).unwrap();
+    let fresh = Fda::new(&SourceSettings::default());
+    let detail = fresh.parse_detail(&page(&url, &rel), &l.details[2]).unwrap();
     assert_eq!((detail.doc_type, detail.status, detail.comment_close), (draft.0, draft.1, None));
-    // Re-indexed over the feed's notice, it keeps the feed's closing date.
-    let out = crawl(&src, &resolve);
+    // After the feed in the same run, the page keeps the row's closing date.
+    let after_feed = src.parse_detail(&page(&url, &rel), &l.details[2]).unwrap();
+    assert_eq!((after_feed.doc_type, after_feed.status, after_feed.comment_close), draft);
+    // And so does a crawl.
+    let out = crawl(&Fda::new(&SourceSettings::default()), &resolve);
     let n = out.notices.iter().find(|n| n.id == detail.id).unwrap();
     assert_eq!((n.doc_type, n.status, n.comment_close), draft);
 }
