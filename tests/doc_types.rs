@@ -105,7 +105,10 @@ fn cli_search_filters_and_counts_types_statuses_and_open_comments() {
     assert_eq!(numbers(&search(&["--comments-open=2020-07-01"])), ["2"]);
     let drafts = search(&["--status", "draft"]);
     let hit = drafts["hits"].as_array().unwrap().iter().find(|h| h["source"] == "CDE").unwrap();
-    assert_eq!((&hit["doc_type"], &hit["status"], &hit["comment_close"]), (&"guideline".into(), &"draft".into(), &"2020-08-15".into()));
+    assert_eq!(
+        (&hit["doc_type"], &hit["status"], &hit["comment_close"]),
+        (&"guideline".into(), &"draft".into(), &"2020-08-15".into())
+    );
     // `--comments-open` alone means today: every fixture period closed in 2020.
     let out = notices(dir.path(), &["search", "药品", "--comments-open"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
@@ -137,7 +140,8 @@ fn comments_lists_periods_closing_in_the_window_soonest_first() {
     assert!(out.status.success(), "{}", stderr(&out));
     let v = json(&out);
     assert_eq!(v["total"], 2);
-    let closes: Vec<&str> = v["notices"].as_array().unwrap().iter().map(|n| n["comment_close"].as_str().unwrap()).collect();
+    let closes: Vec<&str> =
+        v["notices"].as_array().unwrap().iter().map(|n| n["comment_close"].as_str().unwrap()).collect();
     assert_eq!(closes, ["2020-06-30", "2020-08-15"]);
     assert_eq!(v["notices"][0]["url"], "https://example.org/0");
     assert_eq!(v["notices"][0]["days_left"], 41);
@@ -190,7 +194,10 @@ fn api_and_feed_filter_and_bad_values_are_400s_naming_the_parameter() {
 
     let id = Notice::id_for_url("https://example.org/2");
     let n = server.get_ok(&format!("/api/notices/{id}"));
-    assert_eq!((&n["doc_type"], &n["status"], &n["comment_close"]), (&"guideline".into(), &"draft".into(), &"2020-08-15".into()));
+    assert_eq!(
+        (&n["doc_type"], &n["status"], &n["comment_close"]),
+        (&"guideline".into(), &"draft".into(), &"2020-08-15".into())
+    );
     let id = Notice::id_for_url("https://example.org/4");
     let n = server.get_ok(&format!("/api/notices/{id}"));
     assert_eq!((&n["doc_type"], &n["status"], &n["comment_close"]), (&Value::Null, &Value::Null, &Value::Null));

@@ -69,8 +69,9 @@ pub fn apply(notice: &mut Notice, markers: &Markers<'_>) {
 }
 
 /// Trailing parentheses of a Chinese title: （2020年第62号）, （征求意见稿）, （试行）.
-static TRAILING_PARENS: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?:\s*[（(〔\[【][^（()）〔〕\[\]【】]{0,40}[）)〕\]】]\s*)+$").expect("valid regex"));
+static TRAILING_PARENS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:\s*[（(〔\[【][^（()）〔〕\[\]【】]{0,40}[）)〕\]】]\s*)+$").expect("valid regex")
+});
 
 /// The genre words that end a Chinese title, most specific first.
 const ZH_GENRES: &[(&str, DocType)] = &[
@@ -179,7 +180,8 @@ pub fn status_of_marker(marker: &str) -> Option<Status> {
     let lower = m.to_lowercase();
     if is_draft(m) || lower == "draft" {
         Some(Status::Draft)
-    } else if lower == "final" || ["颁布", "现行有效", "发布", "施行", "有效"].iter().any(|w| m.contains(w)) {
+    } else if lower == "final" || ["颁布", "现行有效", "发布", "施行", "有效"].iter().any(|w| m.contains(w))
+    {
         Some(Status::Final)
     } else {
         None
@@ -271,7 +273,8 @@ fn zh_number(s: &str) -> Option<u32> {
     if let Ok(n) = s.parse() {
         return Some(n);
     }
-    let digit = |c: char| "零一二三四五六七八九".chars().position(|d| d == c).map(|p| p as u32).or((c == '两').then_some(2));
+    let digit =
+        |c: char| "零一二三四五六七八九".chars().position(|d| d == c).map(|p| p as u32).or((c == '两').then_some(2));
     let chars: Vec<char> = s.chars().collect();
     match chars.as_slice() {
         [c] if *c == '十' => Some(10),
@@ -285,7 +288,8 @@ fn zh_number(s: &str) -> Option<u32> {
 
 static ZH_YMD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(\d{4})\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})").expect("valid regex"));
-static MDY_SLASH: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(\d{1,2})/(\d{1,2})/(\d{4})$").expect("valid regex"));
+static MDY_SLASH: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(\d{1,2})/(\d{1,2})/(\d{4})$").expect("valid regex"));
 
 /// One of the [`DATE`] forms as a date.
 fn parse_date(s: &str) -> Option<NaiveDate> {
@@ -321,8 +325,14 @@ mod tests {
     #[test]
     fn chinese_titles_are_typed_by_their_genre_word() {
         let cases = [
-            ("国家药监局关于开展化学药品注射剂仿制药质量和疗效一致性评价工作的公告（2020年第62号）", DocType::Announcement),
-            ("国家药监局关于发布药物临床试验数据管理与统计分析的计划和报告指导原则的通告（2020年第16号）", DocType::Circular),
+            (
+                "国家药监局关于开展化学药品注射剂仿制药质量和疗效一致性评价工作的公告（2020年第62号）",
+                DocType::Announcement,
+            ),
+            (
+                "国家药监局关于发布药物临床试验数据管理与统计分析的计划和报告指导原则的通告（2020年第16号）",
+                DocType::Circular,
+            ),
             ("关于公开征求《药物临床试验适应性设计指导原则》意见的通知", DocType::Notice),
             ("药物临床试验适应性设计指导原则（征求意见稿）", DocType::Guideline),
             ("药品注册受理审查指南（试行）", DocType::Guidance),
@@ -399,12 +409,25 @@ mod tests {
 
     #[test]
     fn apply_follows_the_precedence() {
-        let mut n = Notice::crawled(Source::Cde, "https://www.cde.org.cn/a", "关于公开征求《X指导原则》意见的通知", "征求意见时限为自发布之日起1个月。");
+        let mut n = Notice::crawled(
+            Source::Cde,
+            "https://www.cde.org.cn/a",
+            "关于公开征求《X指导原则》意见的通知",
+            "征求意见时限为自发布之日起1个月。",
+        );
         n.published = Some(d("2020-05-15"));
         apply(&mut n, &Markers { column: Some("政务新闻"), ..Default::default() });
-        assert_eq!((n.doc_type, n.status, n.comment_close), (Some(DocType::Notice), Some(Status::Draft), Some(d("2020-06-15"))));
+        assert_eq!(
+            (n.doc_type, n.status, n.comment_close),
+            (Some(DocType::Notice), Some(Status::Draft), Some(d("2020-06-15")))
+        );
 
-        let mut news = Notice::crawled(Source::Eca, "https://x.org/a", "EMA publishes Draft Guideline", "Comments due by June 30, 2020.");
+        let mut news = Notice::crawled(
+            Source::Eca,
+            "https://x.org/a",
+            "EMA publishes Draft Guideline",
+            "Comments due by June 30, 2020.",
+        );
         apply(&mut news, &Markers { kind: Some("GMP News"), ..Default::default() });
         assert_eq!((news.doc_type, news.status, news.comment_close), (Some(DocType::News), None, None));
 
@@ -420,7 +443,8 @@ mod tests {
 
     #[test]
     fn chinese_numbers() {
-        for (s, n) in [("三", 3), ("十", 10), ("十五", 15), ("二十", 20), ("三十", 30), ("两", 2), ("45", 45)] {
+        for (s, n) in [("三", 3), ("十", 10), ("十五", 15), ("二十", 20), ("三十", 30), ("两", 2), ("45", 45)]
+        {
             assert_eq!(zh_number(s), Some(n), "{s}");
         }
         assert_eq!(zh_number("百"), None);

@@ -99,7 +99,10 @@ impl NoticeIndex {
                 .collect();
             clauses.push(filter(Box::new(BooleanQuery::union(any))));
         }
-        clauses.push((Occur::MustNot, Box::new(TermQuery::new(Term::from_field_u64(f.withdrawn, 1), IndexRecordOption::Basic))));
+        clauses.push((
+            Occur::MustNot,
+            Box::new(TermQuery::new(Term::from_field_u64(f.withdrawn, 1), IndexRecordOption::Basic)),
+        ));
         let searcher = self.reader.searcher();
         let top = TopDocs::with_limit(MAX_COMMENT_PERIODS)
             .order_by_fast_field::<tantivy::DateTime>(schema::COMMENT_CLOSE, Order::Asc);
@@ -130,14 +133,16 @@ mod tests {
     fn index() -> NoticeIndex {
         let index = NoticeIndex::in_memory().unwrap();
         let mut w = index.writer(1).unwrap();
-        let mut add = |i: u32, source: Source, t: Option<DocType>, s: Option<Status>, close: Option<&str>, pubd: &str| {
-            let mut n = Notice::crawled(source, &format!("https://x.org/{i}"), format!("药品 notice {i}"), "药品 body");
-            n.doc_type = t;
-            n.status = s;
-            n.comment_close = close.map(day);
-            n.published = Some(day(pubd));
-            w.upsert(&n).unwrap();
-        };
+        let mut add =
+            |i: u32, source: Source, t: Option<DocType>, s: Option<Status>, close: Option<&str>, pubd: &str| {
+                let mut n =
+                    Notice::crawled(source, &format!("https://x.org/{i}"), format!("药品 notice {i}"), "药品 body");
+                n.doc_type = t;
+                n.status = s;
+                n.comment_close = close.map(day);
+                n.published = Some(day(pubd));
+                w.upsert(&n).unwrap();
+            };
         add(0, Source::Fda, Some(DocType::Guidance), Some(Status::Draft), Some("2020-06-30"), "2020-05-01");
         add(1, Source::Fda, Some(DocType::Guidance), Some(Status::Draft), Some("2006-04-18"), "2006-02-17");
         add(2, Source::Cde, Some(DocType::Guideline), Some(Status::Draft), Some("2020-08-15"), "2020-05-15");
@@ -234,7 +239,10 @@ mod tests {
         m.status = Some(Status::Draft);
         m.comment_close = Some(day("2020-06-30"));
         let json = serde_json::to_string(&m).unwrap();
-        assert!(json.contains(r#""doc_type":"warning_letter","status":"draft","comment_close":"2020-06-30""#), "{json}");
+        assert!(
+            json.contains(r#""doc_type":"warning_letter","status":"draft","comment_close":"2020-06-30""#),
+            "{json}"
+        );
         assert_eq!(serde_json::from_str::<Notice>(&json).unwrap(), m);
         assert_ne!(m.content_hash(), n.content_hash(), "a classification change is a change");
     }

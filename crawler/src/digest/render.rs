@@ -311,7 +311,11 @@ fn html(fields: &[Field<'_>], open: &[&Notice], since: NaiveDate, until: NaiveDa
         out.push_str("</section>\n");
     }
     if !open.is_empty() {
-        let _ = writeln!(out, "<section class=\"comments\">\n<h2>{OPEN_COMMENTS}（{}）</h2>\n<ol>", until.format("%Y/%-m/%-d"));
+        let _ = writeln!(
+            out,
+            "<section class=\"comments\">\n<h2>{OPEN_COMMENTS}（{}）</h2>\n<ol>",
+            until.format("%Y/%-m/%-d")
+        );
         for n in open {
             let _ = writeln!(out, "<li><strong>{}</strong>", h(&n.title));
             let facts: Vec<String> = comment_facts(n).iter().map(|(l, v)| format!("{l}：{}", h(v))).collect();
@@ -439,14 +443,23 @@ mod tests {
         // "自发布之日起一个月", "自发布之日起 3个月": soonest first; the closed one left out.
         assert_eq!(
             got,
-            [("关于公开征求《抗肿瘤".to_string(), Some(day(6, 15))), ("关于公开征求《药物临".to_string(), Some(day(8, 15)))]
+            [
+                ("关于公开征求《抗肿瘤".to_string(), Some(day(6, 15))),
+                ("关于公开征求《药物临".to_string(), Some(day(8, 15)))
+            ]
         );
         let md = render(&notices, day(5, 11), day(5, 15), Format::Markdown);
         let section = md.split("## 征求意见 / Open comment periods（2020/5/15）\n\n").nth(1).expect("the section");
         assert!(section.starts_with("1. **关于公开征求《抗肿瘤创新药"), "{section}");
-        assert!(section.contains("   意见截止 / Comments close：2020-06-15 | 日期：2020-05-15 | 来源：CDE"), "{section}");
+        assert!(
+            section.contains("   意见截止 / Comments close：2020-06-15 | 日期：2020-05-15 | 来源：CDE"),
+            "{section}"
+        );
         assert!(section.contains("2. **关于公开征求《药物临床试验适应性设计指导原则》意见的通知**"), "{section}");
-        assert!(section.contains("   - [原文](<http://www.cde.org.cn/news.do?method=viewInfoCommon&id=315068>)"), "{section}");
+        assert!(
+            section.contains("   - [原文](<http://www.cde.org.cn/news.do?method=viewInfoCommon&id=315068>)"),
+            "{section}"
+        );
         let html = render(&notices, day(5, 11), day(5, 15), Format::Html);
         let part = html.split("<section class=\"comments\">").nth(1).expect("the HTML section");
         assert_eq!(part.matches("<li>").count(), 2);
