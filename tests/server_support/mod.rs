@@ -42,6 +42,8 @@ pub fn fixtures() -> Vec<Notice> {
         name: Some("化学药品注射剂仿制药质量和疗效一致性评价技术要求".into()),
     }];
     nmpa.fetched_at = Some(Utc.with_ymd_and_hms(2020, 5, 15, 8, 30, 0).unwrap());
+    nmpa.doc_type = Some(index::DocType::Announcement);
+    nmpa.status = Some(index::Status::Final);
     let mut withdrawn = notice(
         "http://www.nmpa.gov.cn/old.html",
         Source::Nmpa,
