@@ -37,6 +37,8 @@ pub enum Command {
     Show(commands::show::ShowArgs),
     /// Notices first seen recently (default: the last 7 days), newest first.
     New(commands::new::NewArgs),
+    /// Comment periods closing soon (default: within 30 days), soonest first.
+    Comments(commands::comments::CommentsArgs),
     /// A weekly digest of a period, grouped by field and agency (Markdown or HTML).
     Digest(commands::digest::DigestArgs),
     /// Print every notice as JSON lines.

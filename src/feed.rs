@@ -31,6 +31,13 @@ pub fn atom(results: &SearchResults, self_url: &str, title: &str) -> String {
             .authors
             .push(Person { name: hit.agency.clone().unwrap_or_else(|| hit.source.clone()), ..Default::default() });
         entry.categories.push(atom_syndication::Category { term: hit.source.clone(), ..Default::default() });
+        if let Some(t) = hit.doc_type {
+            let label = Some(format!("{} {}", t.label_zh(), t.label_en()));
+            entry.categories.push(atom_syndication::Category { term: t.id().into(), label, ..Default::default() });
+        }
+        if let Some(s) = hit.status {
+            entry.categories.push(atom_syndication::Category { term: s.id().into(), ..Default::default() });
+        }
         entries.push(entry);
     }
     let feed = Feed {
@@ -69,6 +76,9 @@ mod tests {
             withdrawn: false,
             first_seen: Some(Utc::now()),
             fetched_at: None,
+            doc_type: Some(index::DocType::Announcement),
+            status: Some(index::Status::Final),
+            comment_close: None,
         };
         let results = SearchResults {
             query: "".into(),
@@ -86,5 +96,7 @@ mod tests {
         assert_eq!(feed.entries[0].id, "urn:notices:abc");
         assert_eq!(feed.entries[0].title.value, "药品 <公告> & more");
         assert_eq!(feed.entries[0].links[0].href, "http://www.nmpa.gov.cn/WS04/CL2138/377442.html");
+        let terms: Vec<&str> = feed.entries[0].categories.iter().map(|c| c.term.as_str()).collect();
+        assert_eq!(terms, ["NMPA", "announcement", "final"]);
     }
 }

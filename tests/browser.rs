@@ -377,6 +377,16 @@ fn search_page_in_headless_chromium() {
     assert_eq!(page["sources"]["NMPA"], json!([1, false]));
     assert_eq!(page["bars"], json!({"2020-03": [1, false], "2020-04": [1, false], "2020-05": [2, false]}));
     assert_eq!(b.eval(RANGE_SHOWN), json!(false), "no range chosen yet");
+    // Document types and statuses are listed with their labels and counts.
+    b.wait_for("the type facet", "!!document.querySelector(\"#types input[value='announcement']\")");
+    let kinds = b.eval(
+        r##"(() => { const li = document.querySelector("#types input[value='announcement']").closest('li');
+            const st = document.querySelector("#statuses input[value='final']").closest('li');
+            return [li.querySelector('.name').textContent, li.querySelector('.count').textContent,
+                    st.querySelector('.count').textContent, document.getElementById('untyped').textContent,
+                    document.querySelector('#hits .hit:first-child .doctype').textContent]; })()"##,
+    );
+    assert_eq!(kinds, json!(["公告", "1", "1", "未分类 unclassified: 3", "公告 Announcement"]));
     // Chinese renders with a real CJK font, not tofu.
     let cjk = b.eval("document.fonts.check('16px \"Noto Sans CJK SC\"', '一致性评价')");
     assert_eq!(cjk, json!(true), "a CJK font is available to the page");

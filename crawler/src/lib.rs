@@ -39,6 +39,7 @@
 #![deny(missing_docs)]
 
 pub mod charset;
+pub mod classify;
 pub mod config;
 pub mod crawl;
 pub mod date;

@@ -34,6 +34,40 @@ fn fixture_site_crawls_offline_into_notices() {
     insta::assert_yaml_snapshot!(out.notices);
 }
 
+/// (title, type, status, comment close) of every notice of a crawl, by title.
+fn kinds(out: &sources_fixtures::Crawl) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = out
+        .notices
+        .iter()
+        .map(|n| {
+            let t = n.doc_type.map_or("-".to_string(), |t| t.to_string());
+            let s = n.status.map_or("-".to_string(), |s| s.to_string());
+            let c = n.comment_close.map_or("-".to_string(), |c| c.to_string());
+            (n.title.clone(), format!("{t} {s} {c}"))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn type_status_and_comment_close_from_columns_titles_and_text() {
+    let out = crawl(&Cde::new(&SourceSettings::default()), &resolve);
+    let want = [
+        // 政务新闻 column, title genre 通知, "征求意见时限为自发布之日起3个月" from 2020-05-15.
+        ("关于公开征求《药物临床试验适应性设计指导原则》意见的通知", "notice draft 2020-08-15"),
+        ("关于发布《药品注册受理审查指南（试行）》的通告", "circular final -"),
+        ("关于开发适宜药品包装规格的指导原则", "guideline final -"),
+        ("关于境外生产药品注册申请证明性文件有关事宜的通知", "notice final -"),
+        // 指导原则 database, 状态 征求意见: no deadline on the page.
+        ("药物临床试验适应性设计指导原则（征求意见稿）", "guideline draft -"),
+        ("药审中心召开2020年第一季度工作会议", "news - -"),
+    ];
+    let mut want: Vec<(String, String)> = want.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    want.sort();
+    assert_eq!(kinds(&out), want);
+}
+
 #[test]
 fn second_page_is_the_same_endpoint_with_the_next_page_number() {
     let src = Cde::new(&SourceSettings { max_pages: Some(2), ..Default::default() });

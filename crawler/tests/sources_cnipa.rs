@@ -55,6 +55,16 @@ fn fixture_site_crawls_offline_into_notices() {
 }
 
 #[test]
+fn notices_of_the_notice_column_are_final_notices() {
+    let out = crawl(&Cnipa::new(&col75_only()), &resolve);
+    assert_eq!(out.notices.len(), 4);
+    for n in &out.notices {
+        assert_eq!(n.doc_type, Some(index::DocType::Notice), "{}", n.title);
+        assert_eq!((n.status, n.comment_close), (Some(index::Status::Final), None), "{}", n.title);
+    }
+}
+
+#[test]
 fn cookie_is_sent_on_every_request() {
     let settings = SourceSettings { cookie: Some("a=1".into()), ..col75_only() };
     let src = Cnipa::new(&settings);

@@ -30,6 +30,16 @@ fn fixture_site_crawls_offline_into_notices() {
 }
 
 #[test]
+fn articles_are_news_even_about_warning_letters() {
+    let out = crawl(&Eca::new(&SourceSettings::default()), &resolve);
+    assert!(out.notices.iter().any(|n| n.title.contains("Warning Letter")));
+    for n in &out.notices {
+        // A report on a warning letter or a draft is news, with no status of its own.
+        assert_eq!((n.doc_type, n.status, n.comment_close), (Some(index::DocType::News), None, None), "{}", n.title);
+    }
+}
+
+#[test]
 fn list_follows_its_own_next_link_and_reads_item_dates() {
     let src = Eca::new(&SourceSettings::default());
     let url = "https://www.gmp-compliance.org/gmp-news/latest-gmp-news";

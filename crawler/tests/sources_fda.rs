@@ -39,6 +39,35 @@ fn fixture_site_crawls_offline_into_notices() {
 }
 
 #[test]
+fn type_status_and_comment_close_from_the_feed_and_the_pages() {
+    use chrono::NaiveDate;
+    use index::{DocType, Status};
+    let src = Fda::new(&SourceSettings::default());
+    let l = src.parse_listing(&page(FEED, "fda/files/api/datatables/static/search-for-guidance.json")).unwrap();
+    let kinds: Vec<_> = l.notices.iter().map(|n| (n.doc_type, n.status, n.comment_close)).collect();
+    let final_guidance = (Some(DocType::Guidance), Some(Status::Final), None);
+    let draft = (Some(DocType::Guidance), Some(Status::Draft), NaiveDate::from_ymd_opt(2006, 4, 18));
+    // Rows 1-2 are Small Entity Compliance Guides, row 3 the real draft
+    // (closed 04/18/2006), the others final guidance documents.
+    assert_eq!(kinds, [final_guidance, final_guidance, draft, final_guidance, final_guidance, final_guidance]);
+
+    // The page states the type and the bare status word, not the closing date.
+    let slug = "draft-guidance-industry-and-fda-staff-whole-grain-label-statements";
+    let url = format!("https://www.fda.gov/regulatory-information/search-fda-guidance-documents/{slug}");
+    let rel = format!("fda/regulatory-information/search-fda-guidance-documents/{slug}");
+    let fresh = Fda::new(&SourceSettings::default());
+    let detail = fresh.parse_detail(&page(&url, &rel), &l.details[2]).unwrap();
+    assert_eq!((detail.doc_type, detail.status, detail.comment_close), (draft.0, draft.1, None));
+    // After the feed in the same run, the page keeps the row's closing date.
+    let after_feed = src.parse_detail(&page(&url, &rel), &l.details[2]).unwrap();
+    assert_eq!((after_feed.doc_type, after_feed.status, after_feed.comment_close), draft);
+    // And so does a crawl.
+    let out = crawl(&Fda::new(&SourceSettings::default()), &resolve);
+    let n = out.notices.iter().find(|n| n.id == detail.id).unwrap();
+    assert_eq!((n.doc_type, n.status, n.comment_close), draft);
+}
+
+#[test]
 fn apology_redirect_is_a_challenge_not_a_page() {
     let src = Fda::new(&SourceSettings::default());
     let mut p: Page = page(FEED, "fda/apology_objects/abuse-detection-apology.html");
@@ -98,6 +127,10 @@ mod end_to_end {
         assert_eq!((summary.new, summary.changed, summary.unchanged), (6, 0, 0));
         assert_eq!(summary.sources["FDA"].new, 6);
         assert_eq!(summary.sources["FDA"].changed, 0);
+        // The draft's closing date (feed only) survived its page replacing the feed's notice.
+        let draft = notices.iter().find(|n| n.title.starts_with("Draft Guidance")).unwrap();
+        assert_eq!(draft.comment_close, chrono::NaiveDate::from_ymd_opt(2006, 4, 18));
+        assert_eq!(draft.status, Some(index::Status::Draft));
         // And one version of each in the history: what the run ended with.
         let history = crawler::history::History::open(&dir.path().join("crawl.sqlite")).unwrap();
         for n in &notices {

@@ -30,6 +30,30 @@ fn fixture_site_crawls_offline_into_notices() {
 }
 
 #[test]
+fn type_status_and_comment_close_from_the_title_and_column() {
+    use index::{DocType, Status};
+    let out = crawl(&Nmpa::new(&ggtg_only()), &resolve);
+    for n in &out.notices {
+        let want = if n.title.contains("的通告") { DocType::Circular } else { DocType::Announcement };
+        assert_eq!((n.doc_type, n.status, n.comment_close), (Some(want), Some(Status::Final), None), "{}", n.title);
+    }
+    // A 征求意见 page: draft by its column and title, typed by the document
+    // it quotes (…办法), with the deadline of its "请于…前将意见反馈".
+    let src = Nmpa::new(&SourceSettings::default());
+    let url = "https://www.nmpa.gov.cn/xxgk/zhqyj/zhqyjyp/20200601170512345.html";
+    let listed = DetailRef {
+        request: Request::get(url.parse().unwrap(), PageKind::Detail),
+        title: None,
+        date: None,
+        changed: None,
+    };
+    let n = src.parse_detail(&page(url, "nmpa/xxgk/zhqyj/zhqyjyp/20200601170512345.html"), &listed).unwrap();
+    assert_eq!(n.doc_type, Some(DocType::Regulation));
+    assert_eq!(n.status, Some(Status::Draft));
+    assert_eq!(n.comment_close, chrono::NaiveDate::from_ymd_opt(2020, 6, 30));
+}
+
+#[test]
 fn listing_prefers_the_title_attribute_and_strips_date_parentheses() {
     let src = Nmpa::new(&SourceSettings::default());
     let l =

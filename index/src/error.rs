@@ -38,6 +38,17 @@ pub enum Error {
         /// The known sources, comma separated.
         known: String,
     },
+    /// A document type that is not one of the known ones.
+    #[error("unknown document type {given:?}: known types are {known}")]
+    UnknownDocType {
+        /// What the user gave.
+        given: String,
+        /// The known type ids, comma separated.
+        known: String,
+    },
+    /// A status other than `draft` or `final`.
+    #[error("invalid status {0:?}: expected draft or final")]
+    InvalidStatus(String),
     /// A date that is not `YYYY-MM-DD` (or `YYYY-MM`, `YYYY`).
     #[error("invalid date {given:?}: expected YYYY-MM-DD, YYYY-MM or YYYY")]
     InvalidDate {
@@ -120,6 +131,8 @@ impl Error {
                 | Error::UnbalancedQuote
                 | Error::InvalidQuery(_)
                 | Error::UnknownSource { .. }
+                | Error::UnknownDocType { .. }
+                | Error::InvalidStatus(_)
                 | Error::InvalidDate { .. }
                 | Error::EmptyDateRange { .. }
                 | Error::InvalidSort(_)
@@ -136,6 +149,8 @@ impl Error {
             Error::UnbalancedQuote => "unbalanced_quote",
             Error::InvalidQuery(_) => "invalid_query",
             Error::UnknownSource { .. } => "unknown_source",
+            Error::UnknownDocType { .. } => "unknown_type",
+            Error::InvalidStatus(_) => "invalid_status",
             Error::InvalidDate { .. } => "invalid_date",
             Error::EmptyDateRange { .. } => "empty_date_range",
             Error::InvalidSort(_) => "invalid_sort",

@@ -1,4 +1,5 @@
-//! Facet counts by source and by month over every match, in one pass.
+//! Facet counts by source, month, document type and status over every
+//! match, in one pass.
 //!
 //! Tantivy's `FacetCollector` turns every collected ordinal back into its
 //! facet text on every segment and query (an sstable scan per ordinal);
@@ -6,8 +7,8 @@
 //! and reading two fast columns per match still costs ~18 ns a document
 //! (profiles in BENCHMARKS.md). Here months come from the `published` fast
 //! column by arithmetic, and since segments never change once written, a
-//! segment searched again gets a table: a source slot and a month slot per
-//! document, in two plain arrays, so counting a match is two array reads.
+//! segment searched again gets a table: a source, month, type and status
+//! slot per document, in plain arrays, so counting a match is array reads.
 //! The number of matches is the sum of the source counts (every notice has
 //! exactly one source), so no separate `Count` collector walks them again.
 
@@ -36,6 +37,10 @@ pub struct FacetCounts {
     pub month: BTreeMap<i32, u64>,
     /// Matches without a publication date.
     pub undated: u64,
+    /// Count per document type id; notices without one under [`schema::UNKNOWN`].
+    pub doc_type: BTreeMap<String, u64>,
+    /// Count per status (`draft`, `final`); notices without one under [`schema::UNKNOWN`].
+    pub status: BTreeMap<String, u64>,
 }
 
 impl FacetCounts {
@@ -53,7 +58,53 @@ impl FacetCounts {
     }
 }
 
-/// A segment's source and month columns, read per document.
+/// A facet field's ordinals and labels in one segment. Slot 0 is "no
+/// value", slot `ord + 1` is `labels[ord]`.
+#[derive(Debug, Clone, Default)]
+struct FacetColumn {
+    ords: Option<Column<u64>>,
+    labels: Vec<String>,
+}
+
+impl FacetColumn {
+    fn open(reader: &SegmentReader, field: &str) -> tantivy::Result<FacetColumn> {
+        let Some(col) = reader.fast_fields().str(field)? else { return Ok(FacetColumn::default()) };
+        let facets = reader.facet_reader(field)?;
+        // More distinct values than a u16 holds cannot happen in practice;
+        // the rest would share the last label, not panic.
+        let n = facets.num_facets().min(u16::MAX as usize - 1);
+        let mut labels = Vec::with_capacity(n);
+        let mut facet = Facet::root();
+        for ord in 0..n {
+            facets.facet_from_ord(ord as u64, &mut facet)?;
+            labels.push(facet.to_path().first().map(|s| s.to_string()).unwrap_or_default());
+        }
+        Ok(FacetColumn { ords: Some(col.ords().clone()), labels })
+    }
+
+    /// Number of slots, "no value" included.
+    fn slots(&self) -> usize {
+        self.labels.len() + 1
+    }
+
+    #[inline]
+    fn slot(&self, doc: DocId) -> u16 {
+        match self.ords.as_ref().and_then(|c| c.first(doc)) {
+            Some(ord) if !self.labels.is_empty() => (ord as usize).min(self.labels.len() - 1) as u16 + 1,
+            _ => 0,
+        }
+    }
+
+    /// Adds per-slot counts to `out` by label, "no value" as [`schema::UNKNOWN`].
+    fn harvest(&self, counts: &[u64], out: &mut BTreeMap<String, u64>) {
+        for (slot, &n) in counts.iter().enumerate().filter(|(_, n)| **n > 0) {
+            let label = if slot == 0 { schema::UNKNOWN } else { self.labels[slot - 1].as_str() };
+            *out.entry(label.to_string()).or_default() += n;
+        }
+    }
+}
+
+/// A segment's source, month, type and status columns, read per document.
 #[derive(Debug, Clone)]
 struct SegmentColumns {
     /// Source ordinal per document.
@@ -66,6 +117,10 @@ struct SegmentColumns {
     first_month: i32,
     /// Number of month slots, slot 0 (undated) included.
     month_slots: usize,
+    /// Document types.
+    doc_type: FacetColumn,
+    /// Statuses.
+    status: FacetColumn,
 }
 
 impl SegmentColumns {
@@ -89,7 +144,15 @@ impl SegmentColumns {
         if labels.is_empty() {
             labels.push(String::new());
         }
-        let mut out = SegmentColumns { source_ords, labels, published: None, first_month: 0, month_slots: 1 };
+        let mut out = SegmentColumns {
+            source_ords,
+            labels,
+            published: None,
+            first_month: 0,
+            month_slots: 1,
+            doc_type: FacetColumn::open(reader, schema::DOC_TYPE)?,
+            status: FacetColumn::open(reader, schema::STATUS)?,
+        };
         if let Some(col) = reader.fast_fields().column_opt::<tantivy::DateTime>(schema::PUBLISHED)?
             && col.num_docs() > 0
         {
@@ -111,6 +174,14 @@ impl SegmentColumns {
         self.source_ords.as_ref().and_then(|c| c.first(doc)).map_or(0, |ord| (ord as usize).min(last) as u16)
     }
 
+    /// Type and status slots packed as in [`SegmentTable::kind`].
+    #[inline]
+    fn kind_slot(&self, doc: DocId) -> u16 {
+        let t = self.doc_type.slot(doc).min(u8::MAX as u16);
+        let s = self.status.slot(doc).min(u8::MAX as u16);
+        t | (s << 8)
+    }
+
     #[inline]
     fn month_slot(&self, doc: DocId) -> u16 {
         match self.published.as_ref().and_then(|c| c.first(doc)) {
@@ -120,19 +191,23 @@ impl SegmentColumns {
     }
 }
 
-/// Source and month slot of every document of one segment.
+/// Source, month, type and status slot of every document of one segment.
 #[derive(Debug)]
 struct SegmentTable {
     columns: SegmentColumns,
     source: Vec<u16>,
     month: Vec<u16>,
+    /// Type slot in the low byte, status slot in the high byte (a handful
+    /// of values each: one array read for both).
+    kind: Vec<u16>,
 }
 
 impl SegmentTable {
     fn build(columns: SegmentColumns, max_doc: DocId) -> SegmentTable {
         let source = (0..max_doc).map(|d| columns.source_slot(d)).collect();
         let month = (0..max_doc).map(|d| columns.month_slot(d)).collect();
-        SegmentTable { columns, source, month }
+        let kind = (0..max_doc).map(|d| columns.kind_slot(d)).collect();
+        SegmentTable { columns, source, month, kind }
     }
 }
 
@@ -205,6 +280,8 @@ pub struct SegmentFacetCounter {
     slots: Slots,
     by_source: Vec<u64>,
     by_month: Vec<u64>,
+    by_type: Vec<u64>,
+    by_status: Vec<u64>,
 }
 
 impl Collector for FacetCounter {
@@ -221,6 +298,8 @@ impl Collector for FacetCounter {
         Ok(SegmentFacetCounter {
             by_source: vec![0; columns.labels.len()],
             by_month: vec![0; columns.month_slots],
+            by_type: vec![0; columns.doc_type.slots().min(256)],
+            by_status: vec![0; columns.status.slots().min(256)],
             slots,
         })
     }
@@ -240,6 +319,12 @@ impl Collector for FacetCounter {
             for (k, n) in f.month {
                 *all.month.entry(k).or_default() += n;
             }
+            for (k, n) in f.doc_type {
+                *all.doc_type.entry(k).or_default() += n;
+            }
+            for (k, n) in f.status {
+                *all.status.entry(k).or_default() += n;
+            }
         }
         Ok(all)
     }
@@ -250,14 +335,21 @@ impl SegmentCollector for SegmentFacetCounter {
 
     #[inline]
     fn collect(&mut self, doc: DocId, _: Score) {
-        let (source, month) = match &self.slots {
+        let (source, month, kind) = match &self.slots {
             // Slots come from the table itself, so they are in range; `get`
             // keeps a corrupt segment from panicking all the same.
             Slots::Table(t) => {
-                (t.source.get(doc as usize).copied().unwrap_or(0), t.month.get(doc as usize).copied().unwrap_or(0))
+                let at = |v: &Vec<u16>| v.get(doc as usize).copied().unwrap_or(0);
+                (at(&t.source), at(&t.month), at(&t.kind))
             }
-            Slots::Columns(c) => (c.source_slot(doc), c.month_slot(doc)),
+            Slots::Columns(c) => (c.source_slot(doc), c.month_slot(doc), c.kind_slot(doc)),
         };
+        if let Some(n) = self.by_type.get_mut(usize::from(kind & 0xff)) {
+            *n += 1;
+        }
+        if let Some(n) = self.by_status.get_mut(usize::from(kind >> 8)) {
+            *n += 1;
+        }
         if let Some(n) = self.by_source.get_mut(usize::from(source)) {
             *n += 1;
         }
@@ -286,6 +378,8 @@ impl SegmentCollector for SegmentFacetCounter {
                 out.month.insert(columns.first_month + i as i32 - 1, n);
             }
         }
+        columns.doc_type.harvest(&self.by_type, &mut out.doc_type);
+        columns.status.harvest(&self.by_status, &mut out.status);
         out
     }
 }

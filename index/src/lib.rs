@@ -21,6 +21,9 @@
 //!     fetched_at: None,
 //!     first_seen: None,
 //!     withdrawn: false,
+//!     doc_type: Some(index::DocType::Announcement),
+//!     status: Some(index::Status::Final),
+//!     comment_close: None,
 //! })?;
 //! writer.commit("example")?;
 //!
@@ -37,10 +40,12 @@
 pub mod agency;
 pub mod analyzer;
 pub mod docnum;
+pub mod doctype;
 pub mod error;
 pub mod facets;
 pub mod filetype;
 pub mod glossary;
+pub mod filters;
 pub mod notice;
 pub mod schema;
 pub mod search;
@@ -50,6 +55,7 @@ pub mod store;
 pub mod synth;
 pub mod writer;
 
+pub use doctype::{DocType, Status};
 pub use error::{Error, Result};
 pub use notice::{Attachment, Lang, Notice, Origin, Source};
 pub use search::{DateEnd, Facets, Hit, SearchRequest, SearchResults, Sort, Stats, parse_date};

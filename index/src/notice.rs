@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::doctype::{DocType, Status};
 use crate::error::{Error, Result};
 
 /// The agency a notice comes from; the `source` facet.
@@ -211,6 +212,18 @@ pub struct Notice {
     /// The page disappeared from the site (404/410 several runs in a row).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub withdrawn: bool,
+    // The three below are written as null when unknown (every reader of the
+    // JSON sees the fields), and default to unknown in notices stored before
+    // they existed.
+    /// What kind of document it is, when the source says.
+    #[serde(default)]
+    pub doc_type: Option<DocType>,
+    /// Draft for comment or final, when the source says.
+    #[serde(default)]
+    pub status: Option<Status>,
+    /// Last day comments are taken, when the notice names one.
+    #[serde(default)]
+    pub comment_close: Option<NaiveDate>,
 }
 
 impl Notice {
@@ -247,6 +260,9 @@ impl Notice {
             fetched_at: None,
             first_seen: None,
             withdrawn: false,
+            doc_type: None,
+            status: None,
+            comment_close: None,
         }
     }
 
@@ -281,7 +297,39 @@ impl Notice {
             h.update(a.url.as_bytes());
             h.update([0]);
         }
+        // Only when known, so that a notice without them keeps the hash it
+        // had before these fields existed; a draft becoming final is a change.
+        if let Some(t) = self.doc_type {
+            h.update(format!("type:{t}").as_bytes());
+        }
+        if let Some(s) = self.status {
+            h.update(format!("status:{s}").as_bytes());
+        }
+        if let Some(d) = self.comment_close {
+            h.update(format!("comments:{d}").as_bytes());
+        }
         hex::encode(&h.finalize()[..16])
+    }
+}
+
+impl Notice {
+    /// Whether the comment period is open on `day`: a closing date on or
+    /// after it (a draft without a known date is not counted open).
+    pub fn comments_open_on(&self, day: NaiveDate) -> bool {
+        self.comment_close.is_some_and(|c| c >= day) && self.published.is_none_or(|p| p <= day)
+    }
+
+    /// Fills the document type, status and comment closing date this
+    /// notice lacks from an earlier version of it: FDA's feed row knows the
+    /// comment closing date, the guidance page that replaces it does not.
+    /// A closing date is not kept once the notice says it is final.
+    pub fn inherit_classification(&mut self, old: &Notice) {
+        self.doc_type = self.doc_type.or(old.doc_type);
+        let turned_final = self.status == Some(Status::Final) && old.status == Some(Status::Draft);
+        self.status = self.status.or(old.status);
+        if !turned_final {
+            self.comment_close = self.comment_close.or(old.comment_close);
+        }
     }
 }
 

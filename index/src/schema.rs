@@ -6,6 +6,7 @@ use tantivy::schema::{
 };
 
 use crate::analyzer::{ANALYZER, QUERY_ANALYZER};
+use crate::doctype::{DocType, Status};
 use crate::notice::Source;
 
 /// Stable notice id (raw, for updates and look-ups).
@@ -30,11 +31,19 @@ pub const MONTH: &str = "month";
 pub const FIRST_SEEN: &str = "first_seen";
 /// 1 when the page was withdrawn from its site.
 pub const WITHDRAWN: &str = "withdrawn";
+/// Document type facet: `/announcement`, `/warning_letter` ...; absent when unknown.
+pub const DOC_TYPE: &str = "doc_type";
+/// Status facet: `/draft` or `/final`; absent when unknown.
+pub const STATUS: &str = "status";
+/// Last day of the comment period (fast, for "comments open on" and `notices comments`).
+pub const COMMENT_CLOSE: &str = "comment_close";
 /// The whole notice as JSON (stored only).
 pub const NOTICE_JSON: &str = "notice";
 
 /// Month facet value for notices without a date.
 pub const UNDATED: &str = "undated";
+/// Document type and status facet value for notices whose source does not say.
+pub const UNKNOWN: &str = "unknown";
 
 /// Resolved field handles of the schema.
 #[derive(Debug, Clone, Copy)]
@@ -61,6 +70,12 @@ pub struct Fields {
     pub first_seen: Field,
     /// See [`WITHDRAWN`].
     pub withdrawn: Field,
+    /// See [`DOC_TYPE`].
+    pub doc_type: Field,
+    /// See [`STATUS`].
+    pub status: Field,
+    /// See [`COMMENT_CLOSE`].
+    pub comment_close: Field,
     /// See [`NOTICE_JSON`].
     pub notice_json: Field,
 }
@@ -81,6 +96,9 @@ impl Fields {
             month: f(MONTH)?,
             first_seen: f(FIRST_SEEN)?,
             withdrawn: f(WITHDRAWN)?,
+            doc_type: f(DOC_TYPE)?,
+            status: f(STATUS)?,
+            comment_close: f(COMMENT_CLOSE)?,
             notice_json: f(NOTICE_JSON)?,
         })
     }
@@ -104,6 +122,9 @@ pub fn build() -> Schema {
     b.add_facet_field(MONTH, FacetOptions::default());
     b.add_date_field(FIRST_SEEN, INDEXED | FAST | STORED);
     b.add_u64_field(WITHDRAWN, INDEXED | FAST);
+    b.add_facet_field(DOC_TYPE, FacetOptions::default());
+    b.add_facet_field(STATUS, FacetOptions::default());
+    b.add_date_field(COMMENT_CLOSE, INDEXED | FAST);
     b.add_text_field(NOTICE_JSON, STORED);
     b.build()
 }
@@ -121,4 +142,14 @@ pub fn source_facet(source: &Source) -> Facet {
 /// The facet of a month label (`2020-05` or [`UNDATED`]).
 pub fn month_facet(label: &str) -> Facet {
     Facet::from_path([label])
+}
+
+/// The facet of a document type (its id, one segment).
+pub fn doc_type_facet(t: DocType) -> Facet {
+    Facet::from_path([t.id()])
+}
+
+/// The facet of a status (`draft` or `final`).
+pub fn status_facet(s: Status) -> Facet {
+    Facet::from_path([s.id()])
 }

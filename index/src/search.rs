@@ -31,6 +31,7 @@ use tantivy::{DocAddress, Order, Searcher, Term};
 
 use crate::analyzer::{self, Mode};
 use crate::docnum;
+use crate::doctype::{DocType, Status};
 use crate::error::{Error, Result};
 use crate::glossary;
 use crate::notice::{Attachment, Source};
@@ -123,6 +124,15 @@ pub struct SearchRequest {
     /// Search only what was typed: no cross-language expansion.
     #[serde(default)]
     pub exact: bool,
+    /// Only these document types (any of them); empty means all.
+    #[serde(default)]
+    pub doc_types: Vec<DocType>,
+    /// Only drafts, or only final notices.
+    #[serde(default)]
+    pub status: Option<Status>,
+    /// Only notices whose comment period is open on this day.
+    #[serde(default)]
+    pub comments_open: Option<NaiveDate>,
 }
 
 impl SearchRequest {
@@ -139,6 +149,9 @@ impl SearchRequest {
             include_withdrawn: false,
             seen_since: None,
             exact: false,
+            doc_types: Vec::new(),
+            status: None,
+            comments_open: None,
         }
     }
 
@@ -243,6 +256,12 @@ pub struct Hit {
     pub first_seen: Option<DateTime<Utc>>,
     /// When its page was last fetched with a change (crawled notices).
     pub fetched_at: Option<DateTime<Utc>>,
+    /// Document type id (`announcement`, `guidance` ...), null when unknown.
+    pub doc_type: Option<DocType>,
+    /// `draft` or `final`, null when unknown.
+    pub status: Option<Status>,
+    /// Last day of the comment period, null when none is known.
+    pub comment_close: Option<NaiveDate>,
 }
 
 /// Facet counts over every matching notice (not just the page shown).
@@ -252,6 +271,12 @@ pub struct Facets {
     pub source: BTreeMap<String, u64>,
     /// Count per month (`YYYY-MM`, or `undated`).
     pub month: BTreeMap<String, u64>,
+    /// Count per document type id (`unknown` when the source does not say).
+    #[serde(default)]
+    pub doc_type: BTreeMap<String, u64>,
+    /// Count per status, `draft`/`final` (`unknown` when the source does not say).
+    #[serde(default)]
+    pub status: BTreeMap<String, u64>,
 }
 
 /// The answer to a [`SearchRequest`]; the JSON of `notices search --json`
@@ -532,7 +557,7 @@ fn translation_query(fields: &Fields, translations: &[Vec<&'static str>]) -> Opt
 }
 
 /// A filter clause that matches without adding to the score.
-fn filter(q: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
+pub(crate) fn filter(q: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
     (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)))
 }
 
@@ -572,6 +597,7 @@ impl NoticeIndex {
             let from = Term::from_field_date(f.first_seen, tantivy::DateTime::from_timestamp_secs(since.timestamp()));
             clauses.push(filter(Box::new(RangeQuery::new(Bound::Included(from), Bound::Unbounded))));
         }
+        clauses.extend(crate::filters::kind_clauses(f, req));
         if !req.include_withdrawn {
             let term = Term::from_field_u64(f.withdrawn, 1);
             clauses.push((Occur::MustNot, Box::new(TermQuery::new(term, IndexRecordOption::Basic))));
@@ -594,7 +620,12 @@ impl NoticeIndex {
             }
         };
         let total = counts.total as usize;
-        let facets = Facets { month: counts.month_labels(), source: counts.source };
+        let facets = Facets {
+            month: counts.month_labels(),
+            source: counts.source,
+            doc_type: counts.doc_type,
+            status: counts.status,
+        };
         let mut results = self.finish(req, &searcher, &*positive, page, total, facets, started)?;
         results.expanded = expanded;
         Ok(results)
@@ -645,6 +676,9 @@ impl NoticeIndex {
                 withdrawn: notice.withdrawn,
                 first_seen: notice.first_seen,
                 fetched_at: notice.fetched_at,
+                doc_type: notice.doc_type,
+                status: notice.status,
+                comment_close: notice.comment_close,
             });
         }
         Ok(SearchResults {

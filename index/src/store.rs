@@ -39,8 +39,70 @@ impl NoticeIndex {
         std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
         let mmap =
             MmapDirectory::open(dir).map_err(|source| Error::OpenDirectory { path: dir.to_path_buf(), source })?;
-        let index = Index::open_or_create(mmap, schema::build())?;
-        Self::with_index(index, Some(dir.to_path_buf()))
+        match Index::open_or_create(mmap, schema::build()) {
+            Ok(index) => Self::with_index(index, Some(dir.to_path_buf())),
+            // An index written by an older `notices` (fewer fields).
+            Err(tantivy::TantivyError::SchemaError(_)) => Self::migrate(dir),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Rebuilds an index whose schema is older than this build's from the
+    /// notice JSON it stores (every notice keeps its id, text, dates and
+    /// `first_seen`), then swaps it in: the new index is written beside the
+    /// old one and renamed over it only when complete, so a crash loses
+    /// nothing (the next open migrates again).
+    fn migrate(dir: &Path) -> Result<NoticeIndex> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| Error::Io { path, source }
+        };
+        let mmap =
+            MmapDirectory::open(dir).map_err(|source| Error::OpenDirectory { path: dir.to_path_buf(), source })?;
+        let old = Index::open(mmap)?;
+        // Held while copying, so that no crawl writes the old index meanwhile.
+        let lock = old.writer::<TantivyDocument>(15_000_000).map_err(|e| match e {
+            tantivy::TantivyError::LockFailure(..) => Error::Locked(dir.to_path_buf()),
+            e => Error::Tantivy(e),
+        })?;
+        let json = old.schema().get_field(schema::NOTICE_JSON)?;
+        let mut notices = Vec::new();
+        let searcher = old.reader()?.searcher();
+        for segment in searcher.segment_readers() {
+            let store = segment.get_store_reader(16).map_err(io(dir))?;
+            for doc_id in (0..segment.max_doc()).filter(|d| !segment.is_deleted(*d)) {
+                let doc: TantivyDocument = store.get(doc_id)?;
+                let text = doc.get_first(json).and_then(|v| v.as_str()).unwrap_or_default();
+                let notice: Notice = serde_json::from_str(text)
+                    .map_err(|e| Error::Corrupt { id: String::new(), reason: format!("during migration: {e}") })?;
+                notices.push(notice);
+            }
+        }
+        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "index".into());
+        let fresh = dir.with_file_name(format!("{name}.migrating"));
+        let stale = dir.with_file_name(format!("{name}.old"));
+        for leftover in [&fresh, &stale] {
+            if leftover.exists() {
+                std::fs::remove_dir_all(leftover).map_err(io(leftover))?;
+            }
+        }
+        {
+            let new = NoticeIndex::open_or_create(&fresh)?;
+            let mut writer = new.writer(1)?;
+            for n in &notices {
+                writer.upsert(n)?;
+            }
+            writer.commit("migration")?;
+            writer.close()?;
+        }
+        drop(lock);
+        drop(searcher);
+        drop(old);
+        std::fs::rename(dir, &stale).map_err(io(dir))?;
+        std::fs::rename(&fresh, dir).map_err(io(dir))?;
+        std::fs::remove_dir_all(&stale).map_err(io(&stale))?;
+        tracing::info!(dir = %dir.display(), notices = notices.len(), "index migrated to the current schema");
+        NoticeIndex::open_or_create(dir)
     }
 
     /// An index in memory (tests, benchmarks).
@@ -149,6 +211,7 @@ impl NoticeIndex {
         match self.get(&notice.id)? {
             Some(old) => {
                 notice.first_seen = old.first_seen.or(notice.first_seen);
+                notice.inherit_classification(&old);
                 Ok(old.content_hash() != notice.content_hash())
             }
             None => {
@@ -156,5 +219,43 @@ impl NoticeIndex {
                 Ok(true)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tantivy::schema::{STORED, STRING, Schema};
+
+    /// An index written with an older schema (only id and notice JSON) is
+    /// rebuilt on open and keeps its notices.
+    #[test]
+    fn an_index_of_an_older_schema_is_migrated() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("index");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut b = Schema::builder();
+        let id = b.add_text_field(schema::ID, STRING | STORED);
+        let json = b.add_text_field(schema::NOTICE_JSON, STORED);
+        let old = Index::create_in_dir(&dir, b.build()).unwrap();
+        let mut w = old.writer::<TantivyDocument>(15_000_000).unwrap();
+        let stored = r#"{"id":"ab12","source":"NMPA","title":"关于发布指导原则的通告","body":"正文","published":"2020-05-14","origin":{"kind":"crawl"}}"#;
+        let mut doc = TantivyDocument::default();
+        doc.add_text(id, "ab12");
+        doc.add_text(json, stored);
+        w.add_document(doc).unwrap();
+        w.commit().unwrap();
+        drop(w);
+        drop(old);
+
+        let index = NoticeIndex::open_or_create(&dir).unwrap();
+        let n = index.get("ab12").unwrap().unwrap();
+        assert_eq!(n.title, "关于发布指导原则的通告");
+        assert_eq!(n.doc_type, None);
+        assert_eq!(index.search(&crate::SearchRequest::new("指导原则")).unwrap().total, 1);
+        assert!(!tmp.path().join("index.migrating").exists() && !tmp.path().join("index.old").exists());
+        drop(index);
+        // Opening again needs no migration.
+        assert_eq!(NoticeIndex::open_or_create(&dir).unwrap().len().unwrap(), 1);
     }
 }

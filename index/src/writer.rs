@@ -119,6 +119,15 @@ impl NoticeWriter {
         let first_seen = n.first_seen.unwrap_or_else(Utc::now);
         doc.add_date(f.first_seen, tantivy::DateTime::from_timestamp_secs(first_seen.timestamp()));
         doc.add_u64(f.withdrawn, n.withdrawn as u64);
+        if let Some(t) = n.doc_type {
+            doc.add_facet(f.doc_type, schema::doc_type_facet(t));
+        }
+        if let Some(s) = n.status {
+            doc.add_facet(f.status, schema::status_facet(s));
+        }
+        if let Some(d) = n.comment_close {
+            doc.add_date(f.comment_close, date_value(d));
+        }
         let json =
             serde_json::to_string(n).map_err(|e| Error::InvalidNotice { id: n.id.clone(), reason: e.to_string() })?;
         doc.add_text(f.notice_json, json);

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod comments;
 pub mod crawl;
 pub mod digest;
 pub mod export;
@@ -48,6 +49,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Show(args) => show::run(&ctx, args),
         Command::Export(args) => export::run(&ctx, args),
         Command::New(args) => new::run(&ctx, args),
+        Command::Comments(args) => comments::run(&ctx, args),
         Command::Digest(args) => digest::run(&ctx, args),
         Command::Crawl(args) => crawl::run(&ctx, args),
         Command::Serve(args) => serve::run(&ctx, args),

@@ -39,6 +39,16 @@ pub struct SearchArgs {
     /// Search only what was typed (no cross-language expansion from the glossary).
     #[arg(long)]
     pub exact: bool,
+    /// Only this document type (announcement, circular, notice, guideline,
+    /// guidance, warning_letter, news, qa, regulation, standard, other; or 公告, 通告 …); repeatable.
+    #[arg(long = "type", short = 't', value_name = "TYPE")]
+    pub types: Vec<String>,
+    /// Only drafts for comment, or only final notices.
+    #[arg(long, value_name = "draft|final")]
+    pub status: Option<String>,
+    /// Only notices whose comment period is open on DATE (default today).
+    #[arg(long, value_name = "DATE", num_args = 0..=1, require_equals = true, default_missing_value = "today")]
+    pub comments_open: Option<String>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -60,6 +70,13 @@ impl SearchArgs {
             include_withdrawn: self.include_withdrawn,
             seen_since: None,
             exact: self.exact,
+            doc_types: index::filters::parse_types(&self.types)?,
+            status: self.status.as_deref().map(str::parse).transpose()?,
+            comments_open: self
+                .comments_open
+                .as_deref()
+                .map(|d| index::filters::parse_comments_open(d, chrono::Utc::now().date_naive()))
+                .transpose()?,
         })
     }
 }
@@ -110,6 +127,14 @@ fn print_text(out: &mut impl Write, r: &SearchResults, style: Style) -> std::io:
         line(out, &format!("{:>2}. {}", r.offset + i + 1, style.highlight(&title, &ranges)))?;
         let mut meta = vec![hit.source.clone()];
         meta.push(hit.date.map_or_else(|| "undated".to_string(), |d| d.to_string()));
+        if let Some(t) = hit.doc_type {
+            meta.push(t.label_zh().to_string());
+        }
+        match (hit.status, hit.comment_close) {
+            (Some(index::Status::Draft), Some(close)) => meta.push(format!("draft, comments close {close}")),
+            (Some(index::Status::Draft), None) => meta.push("draft".into()),
+            _ => {}
+        }
         if !hit.doc_numbers.is_empty() {
             meta.push(hit.doc_numbers.join(", "));
         }
@@ -144,5 +169,7 @@ fn print_text(out: &mut impl Write, r: &SearchResults, style: Style) -> std::io:
         m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(" · ")
     };
     line(out, &format!("by source: {}", fmt(&r.facets.source)))?;
-    line(out, &format!("by month:  {}", fmt(&r.facets.month)))
+    line(out, &format!("by month:  {}", fmt(&r.facets.month)))?;
+    line(out, &format!("by type:   {}", fmt(&r.facets.doc_type)))?;
+    line(out, &format!("by status: {}", fmt(&r.facets.status)))
 }

@@ -184,6 +184,20 @@ pub async fn sources() -> Response {
     Json(crawler::sources::Registry::builtin().describe()).into_response()
 }
 
+/// `GET /api/labels`: the document types and statuses with their Chinese
+/// and English labels, in display order (for the search page's facets).
+pub async fn labels() -> Response {
+    let doc_type: Vec<serde_json::Value> = index::DocType::ALL
+        .iter()
+        .map(|t| serde_json::json!({ "id": t.id(), "zh": t.label_zh(), "en": t.label_en() }))
+        .collect();
+    let status: Vec<serde_json::Value> = index::Status::ALL
+        .iter()
+        .map(|s| serde_json::json!({ "id": s.id(), "zh": s.label_zh(), "en": s.label_en() }))
+        .collect();
+    Json(serde_json::json!({ "doc_type": doc_type, "status": status })).into_response()
+}
+
 /// `GET /healthz`.
 pub async fn healthz(State(app): State<AppState>) -> Result<Response, ApiError> {
     let index = app.index.clone();
@@ -210,6 +224,9 @@ struct SearchParams {
     offset: Option<String>,
     include_withdrawn: Option<String>,
     exact: Option<String>,
+    types: Vec<String>,
+    status: Option<String>,
+    comments_open: Option<String>,
 }
 
 /// Parses a query string strictly: invalid UTF-8 (after percent-decoding),
@@ -231,6 +248,13 @@ fn parse_query_string(raw: &str) -> Result<SearchParams, ApiError> {
             "offset" => ("offset", &mut p.offset),
             "include_withdrawn" => ("include_withdrawn", &mut p.include_withdrawn),
             "exact" => ("exact", &mut p.exact),
+            "status" => ("status", &mut p.status),
+            "comments_open" => ("comments_open", &mut p.comments_open),
+            "type" => {
+                let value = decode(v).map_err(|_| ApiError::bad("type", "invalid_utf8", "not valid UTF-8"))?;
+                p.types.push(value);
+                continue;
+            }
             "source" => {
                 let value = decode(v).map_err(|_| ApiError::bad("source", "invalid_utf8", "not valid UTF-8"))?;
                 p.sources.push(value);
@@ -242,7 +266,7 @@ fn parse_query_string(raw: &str) -> Result<SearchParams, ApiError> {
                     StatusCode::BAD_REQUEST,
                     "unknown_parameter",
                     format!(
-                        "unknown parameter {shown:?}: expected q, source, since, until, sort, limit, offset, include_withdrawn, exact"
+                        "unknown parameter {shown:?}: expected q, source, type, status, comments_open, since, until, sort, limit, offset, include_withdrawn, exact"
                     ),
                 ));
             }
@@ -332,9 +356,25 @@ fn search_request(p: &SearchParams) -> Result<SearchRequest, ApiError> {
     };
     let include_withdrawn = boolean("include_withdrawn", &p.include_withdrawn)?;
     let exact = boolean("exact", &p.exact)?;
+    // `type=guidance&type=guideline` and `type=guidance,guideline` both work.
+    let doc_types = index::filters::parse_types(&p.types).map_err(|e| ApiError::from_index("type", e))?;
+    let status = match p.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(s.parse().map_err(|e| ApiError::from_index("status", e))?),
+    };
+    let comments_open = match p.comments_open.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(d) => Some(
+            index::filters::parse_comments_open(d, Utc::now().date_naive())
+                .map_err(|e| ApiError::from_index("comments_open", e))?,
+        ),
+    };
     // `..new` keeps the defaults of fields the API does not offer.
     Ok(SearchRequest {
         sources,
+        doc_types,
+        status,
+        comments_open,
         since,
         until,
         sort,

@@ -63,6 +63,7 @@ pub fn router_with(index: NoticeIndex, limits: Limits) -> Router {
         .route("/api/notices/{id}", get(api::notice))
         .route("/api/stats", get(api::stats))
         .route("/api/sources", get(api::sources))
+        .route("/api/labels", get(api::labels))
         .route("/healthz", get(api::healthz))
         .route("/feed.atom", get(api::feed))
         .fallback(api::not_found)

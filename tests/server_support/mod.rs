@@ -42,6 +42,8 @@ pub fn fixtures() -> Vec<Notice> {
         url: "http://www.nmpa.gov.cn/WS04/CL2138/377442/fj1.docx".into(),
         name: Some("化学药品注射剂仿制药质量和疗效一致性评价技术要求".into()),
     }];
+    nmpa.doc_type = Some(index::DocType::Announcement);
+    nmpa.status = Some(index::Status::Final);
     let mut withdrawn = notice(
         "http://www.nmpa.gov.cn/old.html",
         Source::Nmpa,

@@ -534,7 +534,7 @@ impl<'a> Parser<'a> {
             None => Notice::id_for_digest_item(self.file, &d.path, d.n),
         };
         let lang = Lang::detect(&format!("{title}\n{body}"));
-        Some(Notice {
+        let mut notice = Notice {
             id,
             url: d.page_url,
             source,
@@ -555,7 +555,13 @@ impl<'a> Parser<'a> {
             fetched_at: None,
             first_seen: None,
             withdrawn: false,
-        })
+            doc_type: None,
+            status: None,
+            comment_close: None,
+        };
+        // A digest item has no source markers: its title and summary say what they can.
+        crate::classify::apply(&mut notice, &crate::classify::Markers::default());
+        Some(notice)
     }
 }
 
@@ -1010,6 +1016,9 @@ mod tests {
             links: Vec<String>,
             attachments: Vec<Attachment>,
             body: String,
+            doc_type: Option<index::DocType>,
+            status: Option<index::Status>,
+            comment_close: Option<NaiveDate>,
         }
         let items: Vec<Item> = sample()
             .notices
@@ -1031,6 +1040,9 @@ mod tests {
                     links: n.links,
                     attachments: n.attachments,
                     body: n.body.chars().take(60).collect(),
+                    doc_type: n.doc_type,
+                    status: n.status,
+                    comment_close: n.comment_close,
                 }
             })
             .collect();

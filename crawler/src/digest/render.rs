@@ -138,12 +138,34 @@ fn links(n: &Notice) -> Vec<(String, String)> {
     out
 }
 
-/// Renders the notices of `since..=until` as a weekly digest.
+/// Heading of the open comment periods section.
+const OPEN_COMMENTS: &str = "征求意见 / Open comment periods";
+
+/// Notices whose comment period is open on `day` (published by then, not
+/// withdrawn), soonest closing first: the digest's last section, whatever
+/// the notices' own publication week.
+pub fn open_comment_periods(notices: &[Notice], day: NaiveDate) -> Vec<&Notice> {
+    let mut open: Vec<&Notice> = notices.iter().filter(|n| !n.withdrawn && n.comments_open_on(day)).collect();
+    open.sort_by(|a, b| a.comment_close.cmp(&b.comment_close).then_with(|| a.title.cmp(&b.title)));
+    open
+}
+
+/// Facts line of an open comment period: the closing day first.
+fn comment_facts(n: &Notice) -> Vec<(&'static str, String)> {
+    let mut out: Vec<(&'static str, String)> =
+        n.comment_close.map(|d| ("意见截止 / Comments close", d.to_string())).into_iter().collect();
+    out.extend(facts(n));
+    out
+}
+
+/// Renders the notices of `since..=until` as a weekly digest, with the
+/// comment periods still open on `until` at the end.
 pub fn render(notices: &[Notice], since: NaiveDate, until: NaiveDate, format: Format) -> String {
     let fields = group(notices, since, until);
+    let open = open_comment_periods(notices, until);
     match format {
-        Format::Markdown => markdown(&fields, since, until),
-        Format::Html => html(&fields, since, until),
+        Format::Markdown => markdown(&fields, &open, since, until),
+        Format::Html => html(&fields, &open, since, until),
     }
 }
 
@@ -180,23 +202,30 @@ fn md_url(url: &str) -> String {
     out
 }
 
-fn markdown(fields: &[Field<'_>], since: NaiveDate, until: NaiveDate) -> String {
+/// The title and facts of item `k` of a list; returns the indentation of
+/// its continuation blocks (the width of its marker).
+fn md_item(out: &mut String, k: usize, n: &Notice, facts: Vec<(&'static str, String)>) -> String {
+    let marker = format!("{}. ", k + 1);
+    let pad = " ".repeat(marker.len());
+    let _ = writeln!(out, "{marker}**{}**\n", md_escape(&n.title));
+    let facts: Vec<String> = facts.iter().map(|(l, v)| format!("{l}：{}", md_escape(v))).collect();
+    let _ = writeln!(out, "{pad}{}\n", facts.join(" | "));
+    pad
+}
+
+fn markdown(fields: &[Field<'_>], open: &[&Notice], since: NaiveDate, until: NaiveDate) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# 每周信息（{}）\n", period(since, until));
     if fields.is_empty() {
         out.push_str("本期无信息。\n");
     }
+
     for f in fields {
         let _ = writeln!(out, "## {}（{}）\n", md_escape(&f.name), period(since, until));
         for (g, items) in &f.groups {
             let _ = writeln!(out, "### {}\n", md_escape(g));
             for (k, n) in items.iter().enumerate() {
-                // Continuation blocks of a list item are indented by its marker's width.
-                let marker = format!("{}. ", k + 1);
-                let pad = " ".repeat(marker.len());
-                let _ = writeln!(out, "{marker}**{}**\n", md_escape(&n.title));
-                let facts: Vec<String> = facts(n).iter().map(|(l, v)| format!("{l}：{}", md_escape(v))).collect();
-                let _ = writeln!(out, "{pad}{}\n", facts.join(" | "));
+                let pad = md_item(&mut out, k, n, facts(n));
                 let ex = extract(&n.body);
                 if !ex.is_empty() {
                     let _ = writeln!(out, "{pad}> {}\n", md_escape(&ex));
@@ -209,6 +238,15 @@ fn markdown(fields: &[Field<'_>], since: NaiveDate, until: NaiveDate) -> String 
                     }
                 }
                 out.push('\n');
+            }
+        }
+    }
+    if !open.is_empty() {
+        let _ = writeln!(out, "## {OPEN_COMMENTS}（{}）\n", until.format("%Y/%-m/%-d"));
+        for (k, n) in open.iter().enumerate() {
+            let pad = md_item(&mut out, k, n, comment_facts(n));
+            if let Some(url) = n.url.as_deref().filter(|u| is_web(u)) {
+                let _ = writeln!(out, "{pad}- [原文]({})\n", md_url(url));
             }
         }
     }
@@ -231,7 +269,7 @@ fn h(s: &str) -> String {
     out
 }
 
-fn html(fields: &[Field<'_>], since: NaiveDate, until: NaiveDate) -> String {
+fn html(fields: &[Field<'_>], open: &[&Notice], since: NaiveDate, until: NaiveDate) -> String {
     let title = format!("每周信息（{}）", period(since, until));
     let mut out = String::new();
     let _ = writeln!(
@@ -271,6 +309,23 @@ fn html(fields: &[Field<'_>], since: NaiveDate, until: NaiveDate) -> String {
             out.push_str("</ol>\n");
         }
         out.push_str("</section>\n");
+    }
+    if !open.is_empty() {
+        let _ = writeln!(
+            out,
+            "<section class=\"comments\">\n<h2>{OPEN_COMMENTS}（{}）</h2>\n<ol>",
+            until.format("%Y/%-m/%-d")
+        );
+        for n in open {
+            let _ = writeln!(out, "<li><strong>{}</strong>", h(&n.title));
+            let facts: Vec<String> = comment_facts(n).iter().map(|(l, v)| format!("{l}：{}", h(v))).collect();
+            let _ = writeln!(out, "<div class=\"facts\">{}</div>", facts.join(" | "));
+            if let Some(url) = n.url.as_deref().filter(|u| is_web(u)) {
+                let _ = writeln!(out, "<a href=\"{}\">原文</a>", h(url.trim()));
+            }
+            out.push_str("</li>\n");
+        }
+        out.push_str("</ol>\n</section>\n");
     }
     out.push_str("</body>\n</html>\n");
     out
@@ -368,6 +423,49 @@ mod tests {
         assert_eq!(fields[0].name, "医药信息篇");
         assert_eq!(fields[0].groups[0].0, "国家药监局");
         assert!(render(&[], day(5, 10), day(5, 15), Format::Markdown).contains("本期无信息"));
+    }
+
+    #[test]
+    fn open_comment_periods_close_the_digest_soonest_first() {
+        // The sample's two CDE calls for comments, dated as their pages are.
+        let mut notices = sample();
+        for n in notices.iter_mut().filter(|n| n.title.starts_with("关于公开征求")) {
+            n.published = Some(day(5, 15));
+            crate::classify::apply(n, &crate::classify::Markers::default());
+        }
+        let mut closed = notices[0].clone();
+        closed.title = "已截止的征求意见".into();
+        closed.comment_close = Some(day(5, 14));
+        notices.push(closed);
+        let open = open_comment_periods(&notices, day(5, 15));
+        let got: Vec<(String, Option<NaiveDate>)> =
+            open.iter().map(|n| (n.title.chars().take(10).collect(), n.comment_close)).collect();
+        // "自发布之日起一个月", "自发布之日起 3个月": soonest first; the closed one left out.
+        assert_eq!(
+            got,
+            [
+                ("关于公开征求《抗肿瘤".to_string(), Some(day(6, 15))),
+                ("关于公开征求《药物临".to_string(), Some(day(8, 15)))
+            ]
+        );
+        let md = render(&notices, day(5, 11), day(5, 15), Format::Markdown);
+        let section = md.split("## 征求意见 / Open comment periods（2020/5/15）\n\n").nth(1).expect("the section");
+        assert!(section.starts_with("1. **关于公开征求《抗肿瘤创新药"), "{section}");
+        assert!(
+            section.contains("   意见截止 / Comments close：2020-06-15 | 日期：2020-05-15 | 来源：CDE"),
+            "{section}"
+        );
+        assert!(section.contains("2. **关于公开征求《药物临床试验适应性设计指导原则》意见的通知**"), "{section}");
+        assert!(
+            section.contains("   - [原文](<http://www.cde.org.cn/news.do?method=viewInfoCommon&id=315068>)"),
+            "{section}"
+        );
+        let html = render(&notices, day(5, 11), day(5, 15), Format::Html);
+        let part = html.split("<section class=\"comments\">").nth(1).expect("the HTML section");
+        assert_eq!(part.matches("<li>").count(), 2);
+        // Once every period has closed, the section is gone; an undated sample has none.
+        assert!(!render(&notices, day(8, 10), day(8, 16), Format::Markdown).contains("Open comment periods"));
+        assert!(!render(&sample(), day(5, 11), day(5, 15), Format::Markdown).contains("Open comment periods"));
     }
 
     #[test]

@@ -44,6 +44,7 @@ use url::Url;
 
 use super::util::{self, Site, sel};
 use super::{DetailRef, Listing, Page, PageKind, Request, Source, SourceSettings};
+use crate::classify::{self, Markers};
 use crate::error::{Error, Result};
 
 /// Default list endpoints: 政务新闻 and the 指导原则 database.
@@ -164,6 +165,27 @@ impl Cde {
     }
 }
 
+impl Cde {
+    /// Applies the page's own markers: a 指导原则 page is in the guideline
+    /// database and states its 状态 (征求意见, 颁布, 现行有效); a news page
+    /// names its column (政务新闻, 征求意见) in the breadcrumb.
+    fn markers<'a>(root: scraper::ElementRef<'a>, guide: bool) -> Markers<'a> {
+        if guide {
+            let state = root
+                .select(&sel("td#nowstate"))
+                .next()
+                .or_else(|| {
+                    let label = root.select(&sel("td")).find(|td| util::text(*td) == "状态")?;
+                    label.next_siblings().find_map(scraper::ElementRef::wrap)
+                })
+                .and_then(|td| td.text().find(|t| !t.trim().is_empty()));
+            return Markers { column: Some("指导原则"), status: state, ..Markers::default() };
+        }
+        let column = root.select(&sel(".location a")).last().and_then(|a| a.text().find(|t| !t.trim().is_empty()));
+        Markers { column: column.or(Some("新闻")), ..Markers::default() }
+    }
+}
+
 impl Source for Cde {
     fn id(&self) -> index::Source {
         index::Source::Cde
@@ -241,6 +263,7 @@ impl Source for Cde {
         notice.published = published;
         notice.agency = Some(AGENCY.to_string());
         notice.attachments = attachments;
+        classify::apply(&mut notice, &Self::markers(root, guide));
         Ok(notice)
     }
 

@@ -44,6 +44,7 @@ use url::Url;
 
 use super::util::{self, Site, sel};
 use super::{DetailRef, Listing, Page, PageKind, Request, Source, SourceSettings};
+use crate::classify::{self, Markers};
 use crate::error::{Error, Result};
 
 /// Default column pages: 政策文件 and 通知.
@@ -74,6 +75,18 @@ static CONTENT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?is)<meta\s+name\s*=\s*["']?ContentStart["']?\s*/?>(.*?)<meta\s+name\s*=\s*["']?ContentEnd"#)
         .expect("valid regex")
 });
+
+static ART_COLUMN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"/art_(\d+)_\d+\.html?$").expect("valid regex"));
+
+/// The column of an article, from the column number in its file name
+/// (`art_75_…`): the two default columns are known by name.
+fn column_of(path: &str) -> Option<&'static str> {
+    match ART_COLUMN.captures(path)?.get(1)?.as_str() {
+        "74" => Some("政策文件"),
+        "75" => Some("通知"),
+        _ => None,
+    }
+}
 
 /// The CNIPA source.
 #[derive(Debug, Clone)]
@@ -297,6 +310,9 @@ impl Source for Cnipa {
         notice.published = published;
         notice.agency = agency.or_else(|| Some(WEBNAME.to_string()));
         notice.attachments = attachments;
+        let column = util::meta(&doc, "ColumnName");
+        let column = column.as_deref().or_else(|| column_of(page.url.path()));
+        classify::apply(&mut notice, &Markers { column, ..Markers::default() });
         Ok(notice)
     }
 

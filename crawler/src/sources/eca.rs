@@ -40,6 +40,7 @@ use url::Url;
 
 use super::util::{self, Site, Walk, sel};
 use super::{DetailRef, Listing, Page, PageKind, Request, Source, SourceSettings};
+use crate::classify::{self, Markers};
 use crate::error::{Error, Result};
 
 /// Default lists: the latest GMP news page and the public RSS feed.
@@ -84,6 +85,12 @@ fn xml_field(item: &str, tag: &str) -> Option<String> {
 /// An RSS `pubDate` (RFC 822) or Atom date (RFC 3339).
 fn feed_date(s: &str) -> Option<NaiveDate> {
     crate::date::feed(s)
+}
+
+/// ECA's category of an article, by its path: every article is news about
+/// GMP (a warning letter it reports on is not one), press releases too.
+fn category(url: &Url) -> &'static str {
+    if url.path().contains("/press-announcement/") { "Press release" } else { "GMP News" }
 }
 
 /// The ECA source.
@@ -285,6 +292,7 @@ impl Source for Eca {
                 util::push_attachment(&mut notice.attachments, &url, Some(util::text(a)));
             }
         }
+        classify::apply(&mut notice, &Markers { kind: Some(category(&page.url)), ..Markers::default() });
         Ok(notice)
     }
 

@@ -34,7 +34,8 @@
 //!   page whose final URL is under `/apology_objects/` is a challenge
 //!   (blocked, not gone).
 
-use std::sync::LazyLock;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 
 use chrono::NaiveDate;
 use regex::Regex;
@@ -43,6 +44,7 @@ use serde_json::{Map, Value};
 
 use super::util::{self, Site, sel};
 use super::{DetailRef, Listing, Page, PageKind, Request, Source, SourceSettings};
+use crate::classify::{self, Markers};
 use crate::error::{Error, Result};
 
 /// The guidance feed.
@@ -81,16 +83,25 @@ fn plain(fragment: &str) -> String {
     text.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ")
 }
 
+/// What a feed row said of a guidance's type, status and comment close
+/// date, by notice id.
+type FeedKinds = HashMap<String, (Option<index::DocType>, Option<index::Status>, Option<NaiveDate>)>;
+
 /// The FDA guidance source.
 #[derive(Debug, Clone)]
 pub struct Fda {
     site: Site,
+    /// The feed's classification of each row seen this run: the guidance
+    /// page, parsed later in the same run (before the feed's notice is
+    /// committed), does not state the comment close date. Across runs the
+    /// index keeps it ([`index::Notice::inherit_classification`]).
+    feed_kinds: Arc<Mutex<FeedKinds>>,
 }
 
 impl Fda {
     /// FDA with `settings` applied to the real site's defaults.
     pub fn new(settings: &SourceSettings) -> Fda {
-        Fda { site: Site::new(index::Source::Fda.hosts(), &DEFAULT_START_URLS, settings) }
+        Fda { site: Site::new(index::Source::Fda.hosts(), &DEFAULT_START_URLS, settings), feed_kinds: Arc::default() }
     }
 
     /// One feed row: its notice from the metadata and its page request.
@@ -138,6 +149,12 @@ impl Fda {
         notice.published = issued;
         notice.doc_numbers = util::doc_numbers([title.as_str(), docket.as_str()]);
         notice.agency = Some(office).filter(|o| !o.is_empty());
+        // The feed states all three: communication type, Final/Draft, comment close date.
+        let markers = Markers { kind: Some(&kind), column: None, status: Some(&status), comment_close: close };
+        classify::apply(&mut notice, &markers);
+        if let Ok(mut kinds) = self.feed_kinds.lock() {
+            kinds.insert(notice.id.clone(), (notice.doc_type, notice.status, notice.comment_close));
+        }
         if let Some((pdf, name)) = anchor(field(row, "field_associated_media_2"))
             && let Some(pdf) = self.site.link(&page.final_url, &pdf)
         {
@@ -274,6 +291,16 @@ impl Source for Fda {
             if MEDIA.is_match(url.path()) {
                 util::push_attachment(&mut notice.attachments, &url, Some(util::text(a)));
             }
+        }
+        // The page states the type above the title and the bare status word;
+        // no comment close date (the feed row's is kept when re-indexed).
+        let kind = util::first_text(root, &sel(".content-type"));
+        let markers = Markers { kind: kind.as_deref(), column: Some("Guidance"), status, comment_close: None };
+        classify::apply(&mut notice, &markers);
+        let feed = self.feed_kinds.lock().ok().and_then(|k| k.get(&notice.id).copied());
+        if let Some((doc_type, status, comment_close)) = feed {
+            let row = index::Notice { doc_type, status, comment_close, ..notice.clone() };
+            notice.inherit_classification(&row);
         }
         Ok(notice)
     }

@@ -228,12 +228,15 @@ pub fn notice_from_page(page: &Page, listed: &DetailRef) -> Result<Notice> {
         .or_else(|| listed.title.clone())
         .ok_or_else(|| Error::Parse { url: url.clone(), reason: "no title (no og:title, <h1> or <title>)".into() })?;
     let source = index::Source::from_url(&url).unwrap_or_else(|| index::Source::Other("web".into()));
-    Ok(Notice {
+    let mut notice = Notice {
         published: x.published.or(listed.date),
         doc_numbers: x.doc_numbers,
         attachments: x.attachments,
         ..Notice::crawled(source, &url, title, x.text)
-    })
+    };
+    // No source markers: the title and text say what they can.
+    crate::classify::apply(&mut notice, &crate::classify::Markers::default());
+    Ok(notice)
 }
 
 /// Merges a fetched page into the notice a digest item made: the page's
@@ -260,6 +263,8 @@ pub fn merge_into_digest(item: &Notice, page: &Notice) -> Notice {
             out.attachments.push(a.clone());
         }
     }
+    // The page knows the deadline the digest's summary left out.
+    out.inherit_classification(page);
     out
 }
 
@@ -440,6 +445,9 @@ mod tests {
             fetched_at: None,
             first_seen: None,
             withdrawn: false,
+            doc_type: None,
+            status: None,
+            comment_close: None,
         };
         let g = Generic::from_digest(std::slice::from_ref(&item));
         let reqs = g.start_requests();

@@ -45,6 +45,7 @@ use scraper::Html;
 
 use super::util::{self, Site, sel};
 use super::{DetailRef, Listing, Page, PageKind, Request, Source, SourceSettings};
+use crate::classify::{self, Markers};
 use crate::error::{Error, Result};
 
 /// Default listings: 公告通告 and the drug column's 公告通知.
@@ -58,6 +59,20 @@ static PAGE_COUNT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"createPageHTML\(\s*['\x22]?(\d+)|countPage\s*=\s*(\d+)|共\s*(\d+)\s*页").expect("valid regex")
 });
 static PUBLISHED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"发布时间\s*[:：]\s*(\S+)").expect("valid regex"));
+
+/// The column a notice's path puts it in, by the column directories of
+/// the fact sheet (公告通告 names two genres: the title decides there).
+fn column_of(path: &str) -> Option<&'static str> {
+    const COLUMNS: [(&str, &str); 6] = [
+        ("/zhqyj/", "征求意见"),
+        ("/fgwj/", "法规文件"),
+        ("zhcjd/", "政策解读"),
+        ("/yaowen/", "要闻"),
+        ("/ggtg/", "公告通告"),
+        ("ggtz/", "公告通知"),
+    ];
+    COLUMNS.iter().find(|(dir, _)| path.contains(dir)).map(|(_, name)| *name)
+}
 
 /// The NMPA source.
 #[derive(Debug, Clone)]
@@ -173,6 +188,9 @@ impl Source for Nmpa {
             .or_else(|| util::meta(&doc, "SiteName"))
             .or_else(|| Some(AGENCY.to_string()));
         notice.attachments = attachments;
+        let column = util::meta(&doc, "ColumnName");
+        let column = column.as_deref().or_else(|| column_of(page.url.path()));
+        classify::apply(&mut notice, &Markers { column, ..Markers::default() });
         Ok(notice)
     }
 

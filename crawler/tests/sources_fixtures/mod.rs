@@ -77,9 +77,14 @@ pub fn crawl(source: &dyn Source, resolve: &dyn Fn(&Request) -> Option<String>) 
     out
 }
 
-fn upsert(list: &mut Vec<Notice>, n: Notice) {
+/// As the index re-indexes: a detail replaces its listing notice, keeping
+/// what only the listing knew (FDA's comment close date).
+fn upsert(list: &mut Vec<Notice>, mut n: Notice) {
     match list.iter_mut().find(|o| o.id == n.id) {
-        Some(o) => *o = n,
+        Some(o) => {
+            n.inherit_classification(o);
+            *o = n
+        }
         None => list.push(n),
     }
 }

@@ -19,6 +19,9 @@ function knownSources() {
   return sourceNames;
 }
 
+// Labels of document types and statuses, from /api/labels (one table, in the binary).
+let LABELS = { doc_type: {}, status: {} };
+
 const $ = (id) => document.getElementById(id);
 const el = (tag, props = {}, ...children) => {
   const node = document.createElement(tag);
@@ -41,6 +44,9 @@ function readState() {
     page: Number.isFinite(page) && page > 0 ? page : 1,
     // Search only what was typed (no glossary translations).
     exact: ["1", "true"].includes(p.get("exact")),
+    types: p.getAll("type").flatMap((s) => s.split(",")).filter(Boolean),
+    status: p.get("status") === "draft" || p.get("status") === "final" ? p.get("status") : "",
+    commentsOpen: p.get("comments_open") || "",
   };
 }
 
@@ -50,6 +56,9 @@ function stateQuery(s) {
   for (const src of s.sources) p.append("source", src);
   if (s.since) p.set("since", s.since);
   if (s.until) p.set("until", s.until);
+  for (const t of s.types) p.append("type", t);
+  if (s.status) p.set("status", s.status);
+  if (s.commentsOpen) p.set("comments_open", s.commentsOpen);
   if (s.sort !== "relevance") p.set("sort", s.sort);
   if (s.page > 1) p.set("page", String(s.page));
   if (s.exact) p.set("exact", "1");
@@ -66,12 +75,18 @@ function go(change) {
 
 // ---- API ----
 
-function apiQuery(s, { withSources = true, withDates = true, limit = PAGE_SIZE, offset = 0 } = {}) {
+function apiQuery(
+  s,
+  { withSources = true, withDates = true, withTypes = true, withStatus = true, limit = PAGE_SIZE, offset = 0 } = {},
+) {
   const p = new URLSearchParams({ q: s.q, sort: s.sort, limit: String(limit), offset: String(offset) });
   if (withSources) for (const src of s.sources) p.append("source", src);
   if (withDates && s.since) p.set("since", s.since);
   if (withDates && s.until) p.set("until", s.until);
   if (s.exact) p.set("exact", "true");
+  if (withTypes) for (const t of s.types) p.append("type", t);
+  if (withStatus && s.status) p.set("status", s.status);
+  if (s.commentsOpen) p.set("comments_open", s.commentsOpen);
   return "/api/search?" + p.toString();
 }
 
@@ -90,6 +105,16 @@ async function getJson(url) {
 // ---- rendering ----
 
 let generation = 0; // answers to superseded searches are dropped
+
+// Loaded once; searches wait for it so facet lists have their labels.
+const labelsLoaded = getJson("/api/labels")
+  .then((l) => {
+    // Arrays in display order become id -> label maps (insertion-ordered).
+    for (const kind of ["doc_type", "status"]) {
+      LABELS[kind] = Object.fromEntries((l[kind] || []).map((x) => [x.id, x]));
+    }
+  })
+  .catch(() => {});
 
 async function render() {
   const s = readState();
@@ -110,10 +135,15 @@ async function render() {
   const main = getJson(apiQuery(s, { offset }));
   const forSources = s.sources.length ? getJson(apiQuery(s, { withSources: false, limit: 1 })) : main;
   const forMonths = s.since || s.until ? getJson(apiQuery(s, { withDates: false, limit: 1 })) : main;
+  const forTypes = s.types.length ? getJson(apiQuery(s, { withTypes: false, limit: 1 })) : main;
+  const forStatus = s.status ? getJson(apiQuery(s, { withStatus: false, limit: 1 })) : main;
   try {
     const [r, rs, rm, known] = await Promise.all([main, forSources, forMonths, knownSources()]);
     if (mine !== generation) return;
     showResults(s, r, rs.facets.source, rm.facets.month, known);
+    const [r, rs, rm, rt, rst] = await Promise.all([main, forSources, forMonths, forTypes, forStatus, labelsLoaded]);
+    if (mine !== generation) return;
+    showResults(s, r, rs.facets.source, rm.facets.month, rt.facets.doc_type || {}, rst.facets.status || {});
   } catch (e) {
     if (mine !== generation) return;
     showError(e.message);
@@ -153,6 +183,7 @@ async function showIntro() {
 }
 
 function showResults(s, r, sourceCounts, monthCounts, known) {
+function showResults(s, r, sourceCounts, monthCounts, typeCounts, statusCounts) {
   $("error").hidden = true;
   $("intro").hidden = true;
   $("toolbar").hidden = false;
@@ -168,6 +199,8 @@ function showResults(s, r, sourceCounts, monthCounts, known) {
   renderExpanded(s, r.expanded || {});
   $("hits").replaceChildren(...r.hits.map(hitItem));
   renderSources(s, sourceCounts, known);
+  renderSources(s, sourceCounts);
+  renderKinds(s, typeCounts, statusCounts);
   renderHistogram(s, monthCounts);
   renderPager(s, r.total);
 }
@@ -220,6 +253,10 @@ function hitItem(h) {
   const meta = el("p", { className: "meta" }, el("span", { className: "badge", textContent: h.source }));
   const add = (text, cls) => meta.append(el("span", { className: cls || "", textContent: text }));
   add(h.date || "日期不详 undated", "date");
+  if (h.doc_type) add(label("doc_type", h.doc_type), "doctype");
+  if (h.status === "draft") {
+    add(label("status", "draft") + (h.comment_close ? ` · 意见截止 comments close ${h.comment_close}` : ""), "draft");
+  }
   for (const n of h.doc_numbers) add(n, "docnum");
   if (h.agency) add(h.agency, "agency");
   if (h.withdrawn) add("已撤下 withdrawn", "withdrawn");
@@ -273,6 +310,51 @@ function renderSources(s, counts, known) {
     return el("li", {}, label);
   });
   $("sources").replaceChildren(...items);
+}
+
+// "公告 Announcement" for an id, the id itself when no label is known.
+function label(kind, id) {
+  const l = LABELS[kind][id];
+  return l ? `${l.zh} ${l.en}` : id;
+}
+
+// A facet list of checkboxes with counts; `selected` ids are ticked, a
+// click calls `toggle(id, checked)`.
+function checkList(ul, kind, counts, selected, toggle) {
+  const ids = Object.keys(LABELS[kind]).filter((id) => counts[id] || selected.includes(id));
+  const items = ids.map((id) => {
+    const box = el("input", { type: "checkbox", value: id, checked: selected.includes(id) });
+    box.addEventListener("change", () => toggle(id, box.checked));
+    const l = LABELS[kind][id];
+    return el(
+      "li",
+      {},
+      el(
+        "label",
+        {},
+        box,
+        el("span", { className: "name", textContent: l.zh }),
+        el("span", { className: "zh", textContent: l.en }),
+        el("span", { className: "count", textContent: String(counts[id] || 0) }),
+      ),
+    );
+  });
+  ul.replaceChildren(...items);
+}
+
+function renderKinds(s, typeCounts, statusCounts) {
+  checkList($("types"), "doc_type", typeCounts, s.types, (id, on) => {
+    const cur = readState().types.filter((x) => x !== id);
+    go({ types: on ? [...cur, id] : cur, page: 1 });
+  });
+  const untyped = typeCounts.unknown || 0;
+  $("untyped").hidden = !untyped;
+  $("untyped").textContent = untyped ? `未分类 unclassified: ${untyped}` : "";
+  // One status at a time: ticking the other one shows both (no filter).
+  checkList($("statuses"), "status", statusCounts, s.status ? [s.status] : [], (id, on) => {
+    go({ status: on && !readState().status ? id : "", page: 1 });
+  });
+  $("comments-open").checked = !!s.commentsOpen;
 }
 
 function monthOf(d) {
@@ -364,6 +446,9 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("sort").addEventListener("change", () => go({ sort: $("sort").value, page: 1 }));
   $("clear-range").addEventListener("click", () => go({ since: "", until: "", page: 1 }));
+  $("comments-open").addEventListener("change", () =>
+    go({ commentsOpen: $("comments-open").checked ? "today" : "", page: 1 }),
+  );
   window.addEventListener("popstate", render);
   render();
 });
