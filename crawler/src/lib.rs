@@ -2,6 +2,8 @@
 //! parser of weekly digests.
 #![deny(missing_docs)]
 
+pub mod backup;
+pub mod browser;
 pub mod charset;
 pub mod config;
 pub mod digest;

@@ -35,10 +35,14 @@
 #![deny(missing_docs)]
 
 pub mod analyzer;
+pub mod backup;
 pub mod docnum;
 pub mod error;
 pub mod facets;
+pub mod health;
+pub mod import;
 pub mod notice;
+pub mod opensearch;
 pub mod schema;
 pub mod search;
 pub mod segmenter;

@@ -1,9 +1,9 @@
 //! `notices digest`: the weekly digest people compile by hand today.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use crawler::digest::render::{Format, render};
 use index::{DateEnd, parse_date};
 
@@ -19,9 +19,12 @@ pub struct DigestArgs {
     /// Last day of the period (YYYY-MM-DD); default: today.
     #[arg(long)]
     pub until: Option<String>,
-    /// markdown or html.
+    /// markdown, html, docx (Word) or pdf (printed by the headless browser).
     #[arg(long, default_value = "markdown")]
     pub format: String,
+    /// Write to FILE instead of stdout (docx and pdf are binary).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
 }
 
 /// Prints a digest of the notices published (or first seen) in the period.
@@ -34,16 +37,43 @@ pub fn run(ctx: &Ctx, args: DigestArgs) -> Result<ExitCode> {
     if since > until {
         return Err(UsageError(format!("empty period: --since {since} is after --until {until}")).into());
     }
-    let format = match args.format.to_ascii_lowercase().as_str() {
-        "markdown" | "md" => Format::Markdown,
-        "html" => Format::Html,
-        other => return Err(UsageError(format!("invalid --format {other:?}: expected markdown or html")).into()),
+    let format = args.format.to_ascii_lowercase();
+    let binary = matches!(format.as_str(), "docx" | "pdf");
+    if !matches!(format.as_str(), "markdown" | "md" | "html") && !binary {
+        return Err(UsageError(format!("invalid --format {format:?}: expected markdown, html, docx or pdf")).into());
+    }
+    if binary && args.output.is_none() && std::io::stdout().is_terminal() {
+        return Err(UsageError(format!("--format {format} is binary: give --output FILE or redirect stdout")).into());
+    }
+    // Find the browser before any work, so its absence is said at once.
+    let browser = match format.as_str() {
+        "pdf" => Some(ctx.config.browser().ok_or_else(|| {
+            UsageError(
+                "--format pdf needs a headless browser: install chromium, or set NOTICES_BROWSER (or `browser` in the config)"
+                    .into(),
+            )
+        })?),
+        _ => None,
     };
     let index = ctx.open_index()?;
     super::ingest::ensure_sample(&index)?;
     let notices = index.all()?;
-    let mut out = std::io::stdout().lock();
-    out.write_all(render(&notices, since, until, format).as_bytes())?;
-    out.flush()?;
+    let bytes = match format.as_str() {
+        "docx" => crawler::digest::docx::render(&notices, since, until)?,
+        "pdf" => {
+            let html = render(&notices, since, until, Format::Html);
+            crawler::browser::print_to_pdf(browser.as_deref().unwrap_or(std::path::Path::new("chromium")), &html)?
+        }
+        "html" => render(&notices, since, until, Format::Html).into_bytes(),
+        _ => render(&notices, since, until, Format::Markdown).into_bytes(),
+    };
+    match &args.output {
+        Some(path) => std::fs::write(path, &bytes).with_context(|| format!("cannot write {}", path.display()))?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(&bytes)?;
+            out.flush()?;
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -13,6 +13,7 @@ use chrono::{Datelike, NaiveDate};
 use index::{Attachment, Lang, Notice, Origin, Source, docnum};
 use regex::Regex;
 
+pub mod docx;
 pub mod render;
 
 /// A warning about a part of the digest that could not be read.
