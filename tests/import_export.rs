@@ -59,14 +59,16 @@ fn export_then_import_into_an_empty_data_dir_is_an_exact_round_trip() {
     let tmp = tempfile::tempdir().unwrap();
     let original = corpus(tmp.path());
     let exported = ok(notices(&original, &["export"], None));
-    assert_eq!(exported.lines().count(), 11 + fixtures().len());
+    // The sample's NMPA item and a fixture are one page, hence one notice.
+    let count = exported.lines().count();
+    assert_eq!(count, 11 + fixtures().len() - 1);
 
     let file = tmp.path().join("notices.jsonl");
     std::fs::write(&file, &exported).unwrap();
     let copy = tmp.path().join("copy");
     let out = notices(&copy, &["import", file.to_str().unwrap()], None);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && stderr.contains(&format!("imported {} notices", 11 + fixtures().len())), "{stderr}");
+    assert!(out.status.success() && stderr.contains(&format!("imported {count} notices")), "{stderr}");
     assert_eq!(ok(notices(&copy, &["export"], None)), exported, "export → import → export changes nothing");
 
     for q in ["一致性评价", "注射剂", "guidance", "专利", "2020年第62号", "data integrity"] {
@@ -176,6 +178,9 @@ fn opensearch_bulk_and_template_match_the_schema() {
             assert_eq!(&doc["published"], date);
         }
     }
-    let with_attachment = lines.iter().find(|d| d.get("attachment_text").is_some()).expect("a fixture has an attachment");
-    assert_eq!(with_attachment["attachment_text"][0], "化学药品注射剂仿制药质量和疗效一致性评价技术要求");
+    let name = "化学药品注射剂仿制药质量和疗效一致性评价技术要求";
+    assert!(
+        lines.iter().any(|d| d["attachment_text"].as_array().is_some_and(|a| a.iter().any(|t| t == name))),
+        "the attachment's text is in its own field"
+    );
 }
