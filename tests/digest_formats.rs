@@ -36,9 +36,10 @@ fn items(data: &Path) -> Vec<(String, Vec<String>)> {
     let unescape = |s: &str| s.replace('\\', "");
     let mut items: Vec<(String, Vec<String>)> = Vec::new();
     for line in md.lines().map(str::trim) {
-        if let Some(title) = line.split_once(". **").and_then(|(n, rest)| {
-            n.chars().all(|c| c.is_ascii_digit()).then(|| rest.trim_end_matches("**"))
-        }) {
+        if let Some(title) = line
+            .split_once(". **")
+            .and_then(|(n, rest)| n.chars().all(|c| c.is_ascii_digit()).then(|| rest.trim_end_matches("**")))
+        {
             items.push((unescape(title), Vec::new()));
         } else if let Some(numbers) = line.split(" | ").find_map(|f| f.strip_prefix("文号：")) {
             items.last_mut().unwrap().1 = numbers.split('、').map(unescape).collect();
@@ -87,7 +88,12 @@ fn the_docx_digest_holds_every_title_and_document_number() {
             _ => {}
         }
     }
-    let text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&");
+    let text = text
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&");
     assert_has_every_item(&text, &items(&data), "the .docx");
     assert!(text.contains("每周信息（2020/5/11~2020/5/15）"), "{text}");
 }

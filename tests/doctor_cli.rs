@@ -17,7 +17,8 @@ fn doctor(data: Option<&Path>, config: Option<&Path>, env: &[(&str, &str)]) -> O
         cmd.arg("--config").arg(c);
     }
     cmd.arg("doctor");
-    for var in ["NOTICES_DATA_DIR", "NOTICES_CONFIG", "NOTICES_ADDR", "NOTICES_TOKEN", "NOTICES_LOG", "NOTICES_BROWSER"] {
+    for var in ["NOTICES_DATA_DIR", "NOTICES_CONFIG", "NOTICES_ADDR", "NOTICES_TOKEN", "NOTICES_LOG", "NOTICES_BROWSER"]
+    {
         cmd.env_remove(var);
     }
     cmd.envs(env.iter().copied()).output().unwrap()
@@ -37,16 +38,25 @@ fn a_healthy_data_dir_is_all_well_and_every_value_says_where_it_came_from() {
     let data = tmp.path().join("data");
     index_notices(&data, &fixtures());
     let cfg = tmp.path().join("config.toml");
-    std::fs::write(&cfg, "[server]\naddr = \"127.0.0.1:9999\"\nallowed_hosts = [\"notices.lan\"]\n[crawl]\ndelay_ms = 2000\n")
-        .unwrap();
+    std::fs::write(
+        &cfg,
+        "[server]\naddr = \"127.0.0.1:9999\"\nallowed_hosts = [\"notices.lan\"]\n[crawl]\ndelay_ms = 2000\n",
+    )
+    .unwrap();
     let out = doctor(Some(&data), Some(&cfg), &[("NOTICES_TOKEN", "s3cret-token")]);
     let t = text(&out);
     assert_eq!(out.status.code(), Some(0), "{t}");
     assert!(line(&t, "data_dir").ends_with("(flag)"), "{t}");
     assert!(line(&t, "config file").ends_with("(flag)"), "{t}");
     assert!(line(&t, "server.addr").contains("127.0.0.1:9999 (file"), "{t}");
-    assert!(line(&t, "server.allowed_hosts").contains("notices.lan") && line(&t, "server.allowed_hosts").ends_with("(file)"));
-    assert!(line(&t, "server.token").contains("env NOTICES_TOKEN") && !t.contains("s3cret-token"), "never printed: {t}");
+    assert!(
+        line(&t, "server.allowed_hosts").contains("notices.lan")
+            && line(&t, "server.allowed_hosts").ends_with("(file)")
+    );
+    assert!(
+        line(&t, "server.token").contains("env NOTICES_TOKEN") && !t.contains("s3cret-token"),
+        "never printed: {t}"
+    );
     assert!(line(&t, "crawl.*").contains("delay_ms (file)"), "{t}");
     assert!(line(&t, "ok       index").contains(&format!("{} notices", fixtures().len())), "{t}");
     assert!(t.contains("ok       crawl lock: free"), "{t}");

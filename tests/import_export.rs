@@ -130,7 +130,8 @@ fn opensearch_bulk_and_template_match_the_schema() {
     let original = corpus(tmp.path());
     let jsonl = ok(notices(&original, &["export"], None));
     let bulk = ok(notices(&original, &["export", "--format", "opensearch"], None));
-    let template: Value = serde_json::from_str(&ok(notices(&original, &["export", "--opensearch-template"], None))).unwrap();
+    let template: Value =
+        serde_json::from_str(&ok(notices(&original, &["export", "--opensearch-template"], None))).unwrap();
     let props = template["template"]["mappings"]["properties"].as_object().unwrap();
     assert_eq!(template["template"]["mappings"]["dynamic"], "strict");
 
@@ -139,7 +140,11 @@ fn opensearch_bulk_and_template_match_the_schema() {
     for (_, entry) in schema.fields() {
         let name = entry.name();
         let left_out = index::opensearch::NOT_MAPPED.iter().any(|(f, _)| *f == name);
-        assert!(props.contains_key(name) != left_out, "schema field {name}: in the template {}", props.contains_key(name));
+        assert!(
+            props.contains_key(name) != left_out,
+            "schema field {name}: in the template {}",
+            props.contains_key(name)
+        );
     }
     for (field, kind) in [
         (index::schema::TITLE, "text"),

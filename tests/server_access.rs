@@ -45,13 +45,21 @@ fn only_its_own_host_names_are_answered() {
     index_notices(tmp.path(), &fixtures());
     let cfg = tmp.path().join("config.toml");
     std::fs::write(&cfg, "[server]\nallowed_hosts = [\"notices.lan\"]\n").unwrap();
-    let server = Server::start_with(tmp.path(), &["--addr", "127.0.0.1:0"], &[("NOTICES_CONFIG", cfg.to_str().unwrap())]);
+    let server =
+        Server::start_with(tmp.path(), &["--addr", "127.0.0.1:0"], &[("NOTICES_CONFIG", cfg.to_str().unwrap())]);
     let p = port(&server.addr);
-    for host in [format!("127.0.0.1:{p}"), format!("localhost:{p}"), "LOCALHOST".into(), format!("[::1]:{p}"), "notices.lan".into()] {
+    for host in [
+        format!("127.0.0.1:{p}"),
+        format!("localhost:{p}"),
+        "LOCALHOST".into(),
+        format!("[::1]:{p}"),
+        "notices.lan".into(),
+    ] {
         let (status, _, body) = get(&server.addr, &host, "");
         assert_eq!(status, 200, "{host}: {body}");
     }
-    for host in ["evil.example", "evil.example:7878", "127.0.0.1.nip.io", "localhost.evil.example", "notices.lan.evil"] {
+    for host in ["evil.example", "evil.example:7878", "127.0.0.1.nip.io", "localhost.evil.example", "notices.lan.evil"]
+    {
         let (status, head, body) = get(&server.addr, host, "");
         assert_eq!(status, 421, "{host}: {body}");
         assert!(head.to_ascii_lowercase().contains("content-type: application/json"), "{head}");
@@ -113,7 +121,8 @@ fn requests_hyper_refuses_before_routing_still_say_why() {
     index_notices(tmp.path(), &fixtures());
     let server = Server::start(tmp.path());
 
-    let long = format!("GET /api/search?q={} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", "a".repeat(70_000));
+    let long =
+        format!("GET /api/search?q={} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", "a".repeat(70_000));
     let (status, head, body) = raw(&server.addr, long.as_bytes());
     assert_eq!(status, 414, "{head}");
     assert_eq!(error_code(&body), "uri_too_long", "{body}");
@@ -128,6 +137,7 @@ fn requests_hyper_refuses_before_routing_still_say_why() {
     assert!(serde_json::from_str::<Value>(&body).unwrap()["message"].as_str().unwrap().contains("not valid HTTP"));
 
     // Our own errors are untouched (one JSON body, not two).
-    let (status, _, body) = raw(&server.addr, b"GET /api/search?q= HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    let (status, _, body) =
+        raw(&server.addr, b"GET /api/search?q= HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     assert_eq!((status, error_code(&body).as_str()), (400, "empty_query"));
 }

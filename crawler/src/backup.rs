@@ -78,7 +78,10 @@ pub fn check_state(path: &Path) -> Result<StateHealth> {
     let conn = open_read_only(path)?;
     let verdict: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0)).map_err(sql(path))?;
     if verdict != "ok" {
-        return Err(Error::Io { path: path.to_path_buf(), source: std::io::Error::other(format!("damaged: {verdict}")) });
+        return Err(Error::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(format!("damaged: {verdict}")),
+        });
     }
     let has_urls: bool = conn
         .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'urls'", [], |r| r.get(0))

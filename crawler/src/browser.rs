@@ -16,7 +16,11 @@ const PRINT_TIMEOUT: Duration = Duration::from_secs(60);
 /// `PATH`) when given, else the first of [`CANDIDATES`] on `PATH`.
 pub fn find(explicit: Option<&Path>) -> Option<PathBuf> {
     if let Some(p) = explicit.filter(|p| !p.as_os_str().is_empty()) {
-        return if p.components().count() > 1 { is_executable(p).then(|| p.to_path_buf()) } else { on_path(p.to_str()?) };
+        return if p.components().count() > 1 {
+            is_executable(p).then(|| p.to_path_buf())
+        } else {
+            on_path(p.to_str()?)
+        };
     }
     CANDIDATES.iter().find_map(|name| on_path(name))
 }

@@ -60,10 +60,7 @@ pub fn copy_committed(src: &Path, dest: &Path) -> Result<IndexCopy> {
         }
     }
     let path = last_missing.unwrap_or_else(|| src.to_path_buf());
-    Err(Error::Io {
-        path,
-        source: std::io::Error::other("the index kept changing under the copy (merges); try again"),
-    })
+    Err(Error::Io { path, source: std::io::Error::other("the index kept changing under the copy (merges); try again") })
 }
 
 /// A segment file vanished (merged away and collected) during the copy.

@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
-use tantivy::directory::MmapDirectory;
 use tantivy::Index;
+use tantivy::directory::MmapDirectory;
 
 use crate::error::{Error, Result};
 use crate::schema::Fields;

@@ -115,9 +115,15 @@ mod tests {
         let notices = sample();
         let cases = [
             ("{\"id\": \"x\"", "column"),
-            ("{\"id\":\"x\",\"source\":\"FDA\",\"body\":\"b\",\"origin\":{\"kind\":\"crawl\"}}", "missing field `title`"),
+            (
+                "{\"id\":\"x\",\"source\":\"FDA\",\"body\":\"b\",\"origin\":{\"kind\":\"crawl\"}}",
+                "missing field `title`",
+            ),
             ("[1, 2]", "not a notice"),
-            ("{\"id\":\" \",\"source\":\"FDA\",\"title\":\"t\",\"body\":\"\",\"origin\":{\"kind\":\"crawl\"}}", "empty id"),
+            (
+                "{\"id\":\" \",\"source\":\"FDA\",\"title\":\"t\",\"body\":\"\",\"origin\":{\"kind\":\"crawl\"}}",
+                "empty id",
+            ),
             ("{\"id\":\"x\",\"source\":\"WHO\",\"title\":\"t\",\"body\":\"\",\"origin\":{\"kind\":\"crawl\"}}", "WHO"),
         ];
         for (bad_line, expect) in cases {

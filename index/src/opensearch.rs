@@ -148,7 +148,8 @@ mod tests {
         n.fetched_at = n.first_seen;
         n.doc_numbers = vec!["2020年第62号".into()];
         n.agency = Some("国家药品监督管理局".into());
-        n.attachments = vec![Attachment { url: "http://www.nmpa.gov.cn/1.docx".into(), name: Some("技术要求".into()) }];
+        n.attachments =
+            vec![Attachment { url: "http://www.nmpa.gov.cn/1.docx".into(), name: Some("技术要求".into()) }];
         n.links = vec!["http://www.nmpa.gov.cn/2.html".into()];
         n
     }

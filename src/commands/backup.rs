@@ -25,7 +25,9 @@ pub struct BackupArgs {
 pub fn run(ctx: &Ctx, args: BackupArgs) -> Result<ExitCode> {
     let dest = DataDir::new(args.dir.clone());
     if std::fs::read_dir(&dest.root).is_ok_and(|mut entries| entries.next().is_some()) {
-        return Err(UsageError(format!("{} is not empty: back up into a new or empty directory", dest.root.display())).into());
+        return Err(
+            UsageError(format!("{} is not empty: back up into a new or empty directory", dest.root.display())).into()
+        );
     }
     if !ctx.data.index().join("meta.json").exists() {
         return Err(UsageError(format!("nothing to back up: no index in {}", ctx.data.root.display())).into());

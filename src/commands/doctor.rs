@@ -85,14 +85,22 @@ pub fn run(cli_data_dir: Option<&Path>, cli_config: Option<&Path>, matches: &cla
             }
             Err(e) => {
                 println!("  config file           {} ({config_origin})", p.display());
-                report.problem("config file", format!("{e:#}"), "fix the file (keys and types are in the README), or move it away");
+                report.problem(
+                    "config file",
+                    format!("{e:#}"),
+                    "fix the file (keys and types are in the README), or move it away",
+                );
                 (Config::default(), toml::Table::new())
             }
         },
         Some(p) => {
             println!("  config file           {} ({config_origin}; not present, defaults used)", p.display());
             if config_origin != Origin::Default {
-                report.problem("config file", format!("{} does not exist", p.display()), "create it or drop --config / NOTICES_CONFIG");
+                report.problem(
+                    "config file",
+                    format!("{} does not exist", p.display()),
+                    "create it or drop --config / NOTICES_CONFIG",
+                );
             }
             (Config::default(), toml::Table::new())
         }
@@ -135,18 +143,19 @@ pub fn run(cli_data_dir: Option<&Path>, cli_config: Option<&Path>, matches: &cla
         },
     };
     println!("  server.addr           {addr} ({addr_origin}; `serve --addr` overrides)");
-    println!("  server.allowed_hosts  {:?} ({})", config.server.allowed_hosts, file_or_default(&["server", "allowed_hosts"]));
+    println!(
+        "  server.allowed_hosts  {:?} ({})",
+        config.server.allowed_hosts,
+        file_or_default(&["server", "allowed_hosts"])
+    );
     let token = match (env_set("NOTICES_TOKEN"), &config.server.token) {
         (Some(t), _) => format!("set, {} characters (env NOTICES_TOKEN)", t.chars().count()),
         (None, Some(t)) => format!("set, {} characters (file)", t.chars().count()),
         (None, None) => "not set (default)".to_string(),
     };
     println!("  server.token          {token}");
-    let browser_origin = if env_set(BROWSER_ENV).is_some() {
-        Origin::Env(BROWSER_ENV)
-    } else {
-        file_or_default(&["browser"])
-    };
+    let browser_origin =
+        if env_set(BROWSER_ENV).is_some() { Origin::Env(BROWSER_ENV) } else { file_or_default(&["browser"]) };
     let browser = config.browser();
     match &browser {
         Some(b) => println!("  browser               {} ({browser_origin})", b.display()),
@@ -161,7 +170,8 @@ pub fn run(cli_data_dir: Option<&Path>, cli_config: Option<&Path>, matches: &cla
     } else {
         println!("  crawl.*               {} (file); the rest default", crawl_keys.join(", "));
     }
-    let log = env_set("NOTICES_LOG").map_or("warn (default; -v, -vv or NOTICES_LOG)".to_string(), |l| format!("{l} (env NOTICES_LOG)"));
+    let log = env_set("NOTICES_LOG")
+        .map_or("warn (default; -v, -vv or NOTICES_LOG)".to_string(), |l| format!("{l} (env NOTICES_LOG)"));
     println!("  log level             {log}");
 
     println!("\ndata directory {}", data.root.display());
@@ -178,8 +188,13 @@ pub fn run(cli_data_dir: Option<&Path>, cli_config: Option<&Path>, matches: &cla
     if data.index().join("meta.json").exists() {
         match index::health::check(&data.index()) {
             Ok(h) => {
-                let when = h.last_commit.map(|c| format!(", last commit {} by {}", c.committed_at.format("%Y-%m-%d %H:%M UTC"), c.by));
-                report.ok("index", format!("{} notices in {} segments{}", h.notices, h.segments, when.unwrap_or_default()));
+                let when = h
+                    .last_commit
+                    .map(|c| format!(", last commit {} by {}", c.committed_at.format("%Y-%m-%d %H:%M UTC"), c.by));
+                report.ok(
+                    "index",
+                    format!("{} notices in {} segments{}", h.notices, h.segments, when.unwrap_or_default()),
+                );
             }
             Err(e) => report.problem(
                 "index",
@@ -194,7 +209,8 @@ pub fn run(cli_data_dir: Option<&Path>, cli_config: Option<&Path>, matches: &cla
             "move the directory away; the next search or crawl creates a new index",
         );
     } else {
-        report.note("index", "none yet: the first `notices search` builds it from the sample, `notices crawl` fills it");
+        report
+            .note("index", "none yet: the first `notices search` builds it from the sample, `notices crawl` fills it");
     }
     let db = data.crawl_db();
     if db.exists() {

@@ -8,8 +8,8 @@ use anyhow::{Context, Result};
 use super::{Ctx, crawl};
 use crate::UsageError;
 use crate::config::ServerConfig;
-use crate::server::Access;
 use crate::scheduler::Schedule;
+use crate::server::Access;
 
 /// Where the server listens unless told otherwise: loopback only.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:7878";

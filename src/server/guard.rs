@@ -79,8 +79,12 @@ pub(crate) async fn guard(State(access): State<Arc<Access>>, req: Request, next:
             return ApiError::new(StatusCode::MISDIRECTED_REQUEST, "wrong_host", message).into_response();
         }
         None => {
-            return ApiError::new(StatusCode::MISDIRECTED_REQUEST, "wrong_host", "the request names no host (Host header)")
-                .into_response();
+            return ApiError::new(
+                StatusCode::MISDIRECTED_REQUEST,
+                "wrong_host",
+                "the request names no host (Host header)",
+            )
+            .into_response();
         }
     }
     if !access.token_ok(&req) {
@@ -103,10 +107,14 @@ mod tests {
     #[test]
     fn host_names_are_compared_without_port_case_or_final_dot() {
         let access = Access { allowed_hosts: vec!["Notices.Example.org:443".into()], token: None };
-        for ok in ["127.0.0.1", "127.0.0.1:7878", "localhost", "LOCALHOST.:80", "[::1]", "[::1]:7878", "notices.example.org"] {
+        for ok in
+            ["127.0.0.1", "127.0.0.1:7878", "localhost", "LOCALHOST.:80", "[::1]", "[::1]:7878", "notices.example.org"]
+        {
             assert!(access.allows_host(ok), "{ok}");
         }
-        for bad in ["evil.example", "127.0.0.1.evil.example", "localhost.evil", "[::2]:80", "", "notices.example.org.evil"] {
+        for bad in
+            ["evil.example", "127.0.0.1.evil.example", "localhost.evil", "[::2]:80", "", "notices.example.org.evil"]
+        {
             assert!(!access.allows_host(bad), "{bad}");
         }
     }

@@ -43,7 +43,8 @@ pub fn render(notices: &[Notice], since: NaiveDate, until: NaiveDate) -> Result<
                     let p = Paragraph::new().add_run(run(&format!("{label}：")));
                     let p = if is_web(&url) {
                         p.add_hyperlink(
-                            Hyperlink::new(&url, HyperlinkType::External).add_run(run(&url).color("0563C1").underline("single")),
+                            Hyperlink::new(&url, HyperlinkType::External)
+                                .add_run(run(&url).color("0563C1").underline("single")),
                         )
                     } else {
                         p.add_run(run(&url))
@@ -54,6 +55,8 @@ pub fn render(notices: &[Notice], since: NaiveDate, until: NaiveDate) -> Result<
         }
     }
     let mut out = std::io::Cursor::new(Vec::new());
-    doc.build().pack(&mut out).map_err(|e| Error::Io { path: "digest.docx".into(), source: std::io::Error::other(e) })?;
+    doc.build()
+        .pack(&mut out)
+        .map_err(|e| Error::Io { path: "digest.docx".into(), source: std::io::Error::other(e) })?;
     Ok(out.into_inner())
 }
