@@ -27,6 +27,16 @@ pub struct DigestArgs {
     pub output: Option<std::path::PathBuf>,
 }
 
+/// What to write.
+enum Kind {
+    /// Markdown or HTML.
+    Text(Format),
+    /// A Word document.
+    Docx,
+    /// The HTML digest printed to PDF by this browser.
+    Pdf(std::path::PathBuf),
+}
+
 /// Prints a digest of the notices published (or first seen) in the period.
 pub fn run(ctx: &Ctx, args: DigestArgs) -> Result<ExitCode> {
     let since = parse_date(&args.since, DateEnd::Start)?;
@@ -37,35 +47,33 @@ pub fn run(ctx: &Ctx, args: DigestArgs) -> Result<ExitCode> {
     if since > until {
         return Err(UsageError(format!("empty period: --since {since} is after --until {until}")).into());
     }
-    let format = args.format.to_ascii_lowercase();
-    let binary = matches!(format.as_str(), "docx" | "pdf");
-    if !matches!(format.as_str(), "markdown" | "md" | "html") && !binary {
-        return Err(UsageError(format!("invalid --format {format:?}: expected markdown, html, docx or pdf")).into());
-    }
-    if binary && args.output.is_none() && std::io::stdout().is_terminal() {
-        return Err(UsageError(format!("--format {format} is binary: give --output FILE or redirect stdout")).into());
-    }
-    // Find the browser before any work, so its absence is said at once.
-    let browser = match format.as_str() {
-        "pdf" => Some(ctx.config.browser().ok_or_else(|| {
+    // The browser is looked for first, so its absence is said before any work.
+    let kind = match args.format.to_ascii_lowercase().as_str() {
+        "markdown" | "md" => Kind::Text(Format::Markdown),
+        "html" => Kind::Text(Format::Html),
+        "docx" => Kind::Docx,
+        "pdf" => Kind::Pdf(ctx.config.browser().ok_or_else(|| {
             UsageError(
                 "--format pdf needs a headless browser: install chromium, or set NOTICES_BROWSER (or `browser` in the config)"
                     .into(),
             )
         })?),
-        _ => None,
+        other => {
+            return Err(UsageError(format!("invalid --format {other:?}: expected markdown, html, docx or pdf")).into());
+        }
     };
+    if !matches!(kind, Kind::Text(_)) && args.output.is_none() && std::io::stdout().is_terminal() {
+        return Err(
+            UsageError(format!("--format {} is binary: give --output FILE or redirect stdout", args.format)).into()
+        );
+    }
     let index = ctx.open_index()?;
     super::ingest::ensure_sample(&index)?;
     let notices = index.all()?;
-    let bytes = match format.as_str() {
-        "docx" => crawler::digest::docx::render(&notices, since, until)?,
-        "pdf" => {
-            let html = render(&notices, since, until, Format::Html);
-            crawler::browser::print_to_pdf(browser.as_deref().unwrap_or(std::path::Path::new("chromium")), &html)?
-        }
-        "html" => render(&notices, since, until, Format::Html).into_bytes(),
-        _ => render(&notices, since, until, Format::Markdown).into_bytes(),
+    let bytes = match kind {
+        Kind::Text(format) => render(&notices, since, until, format).into_bytes(),
+        Kind::Docx => crawler::digest::docx::render(&notices, since, until)?,
+        Kind::Pdf(browser) => crawler::browser::print_to_pdf(&browser, &render(&notices, since, until, Format::Html))?,
     };
     match &args.output {
         Some(path) => std::fs::write(path, &bytes).with_context(|| format!("cannot write {}", path.display()))?,

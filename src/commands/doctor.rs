@@ -12,6 +12,9 @@ use clap::parser::ValueSource;
 use super::serve::DEFAULT_ADDR;
 use crate::config::{BROWSER_ENV, Config, DataDir};
 
+/// Exit code when something needs doing.
+const UNWELL: u8 = 1;
+
 /// Arguments of `notices doctor`.
 #[derive(Debug, clap::Args)]
 pub struct DoctorArgs {}
@@ -131,7 +134,7 @@ pub fn run(cli_data_dir: Option<&Path>, cli_config: Option<&Path>, matches: &cla
         Err(e) => {
             report.problem("data_dir", format!("{e:#}"), "pass --data-dir or set NOTICES_DATA_DIR");
             println!("\n1 problem");
-            return Ok(ExitCode::from(crate::exit::NO_RESULTS));
+            return Ok(ExitCode::from(UNWELL));
         }
     };
     println!("  data_dir              {} ({data_origin})", data.root.display());
@@ -244,7 +247,7 @@ pub fn run(cli_data_dir: Option<&Path>, cli_config: Option<&Path>, matches: &cla
         }
         n => {
             println!("\n{n} problem{}", if n == 1 { "" } else { "s" });
-            Ok(ExitCode::from(crate::exit::NO_RESULTS))
+            Ok(ExitCode::from(UNWELL))
         }
     }
 }
