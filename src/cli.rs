@@ -43,6 +43,8 @@ pub enum Command {
     Digest(commands::digest::DigestArgs),
     /// Print every notice as JSON lines.
     Export(commands::export::ExportArgs),
+    /// Index the JSON lines `notices export` wrote (a file, or - for stdin).
+    Import(commands::import::ImportArgs),
     /// Crawl the sources (or the pages a digest links) into the index.
     Crawl(commands::crawl::CrawlArgs),
     /// Generate the benchmark corpus (see BENCHMARKS.md).
@@ -50,4 +52,12 @@ pub enum Command {
     GenCorpus(commands::gen_corpus::GenCorpusArgs),
     /// Run the local query server.
     Serve(commands::serve::ServeArgs),
+    /// Copy the index and crawl state consistently, even while a server or crawl runs.
+    Backup(commands::backup::BackupArgs),
+    /// Check configuration, data directory, index, crawl state, lock and browser.
+    Doctor(commands::doctor::DoctorArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell).
+    Completions(commands::completions::CompletionsArgs),
+    /// Print the man page (roff).
+    Man,
 }

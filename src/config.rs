@@ -16,7 +16,13 @@ pub struct Config {
     pub crawl: crawler::config::CrawlConfig,
     /// Server settings.
     pub server: ServerConfig,
+    /// Headless browser for PDF digests (a path or a command on `PATH`);
+    /// `NOTICES_BROWSER` overrides; default: chromium found on `PATH`.
+    pub browser: Option<PathBuf>,
 }
+
+/// Environment variable naming the headless browser.
+pub const BROWSER_ENV: &str = "NOTICES_BROWSER";
 
 /// Settings of `notices serve`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -24,6 +30,12 @@ pub struct Config {
 pub struct ServerConfig {
     /// Address to bind (default 127.0.0.1:7878).
     pub addr: Option<String>,
+    /// Host names the server answers besides 127.0.0.1, localhost and [::1]
+    /// (e.g. `notices.example.org`); any other `Host` header is refused.
+    pub allowed_hosts: Vec<String>,
+    /// Bearer token every request must carry (`--token`, `NOTICES_TOKEN`
+    /// override it); required when listening off loopback unless `--public`.
+    pub token: Option<String>,
 }
 
 impl Config {
@@ -57,7 +69,17 @@ impl Config {
     }
 }
 
-fn default_config_file() -> Option<PathBuf> {
+impl Config {
+    /// The browser to print PDFs with: `NOTICES_BROWSER`, else the file's
+    /// `browser`, else one found on `PATH`.
+    pub fn browser(&self) -> Option<PathBuf> {
+        let explicit = std::env::var_os(BROWSER_ENV).map(PathBuf::from).or_else(|| self.browser.clone());
+        crawler::browser::find(explicit.as_deref())
+    }
+}
+
+/// The config file read when `--config` and `NOTICES_CONFIG` are not given.
+pub fn default_config_file() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "notices").map(|d| d.config_dir().join("config.toml"))
 }
 

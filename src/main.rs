@@ -11,7 +11,7 @@ mod server;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 /// An error that is the user's: bad arguments or input. Exit code 2.
 #[derive(Debug)]
@@ -38,9 +38,10 @@ pub mod exit {
 }
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let matches = cli::Cli::command().get_matches();
+    let cli = cli::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     init_tracing(cli.verbose);
-    match commands::run(cli) {
+    match commands::run(cli, &matches) {
         Ok(code) => code,
         Err(err) => report(&err),
     }
@@ -86,5 +87,13 @@ fn init_tracing(verbose: u8) {
         _ => "debug,tantivy=info,hyper=info,reqwest=info",
     };
     let filter = EnvFilter::try_from_env("NOTICES_LOG").unwrap_or_else(|_| EnvFilter::new(default));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    // Colour only for a person at a terminal: a log piped to a file or a
+    // journal must not carry escape codes (https://no-color.org).
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .with_target(false)
+        .init();
 }

@@ -352,7 +352,7 @@ fn digest_of_the_sample_week_groups_the_eleven_items_as_the_original() {
     }
     let html = notices(sample_dir(), &["digest", "--since", "2020-05-10", "--until", "2020-05-15", "--format", "html"]);
     assert!(stdout(&html).contains("<html") || stdout(&html).contains("<h1"), "{}", stdout(&html));
-    let bad = notices(sample_dir(), &["digest", "--since", "2020-05-10", "--format", "pdf"]);
+    let bad = notices(sample_dir(), &["digest", "--since", "2020-05-10", "--format", "odt"]);
     assert_eq!(bad.status.code(), Some(2));
 }
 

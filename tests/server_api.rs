@@ -263,9 +263,9 @@ fn bad_input_gets_a_json_400_or_404_never_a_500() {
     // Raw bytes that are not UTF-8 at all (not percent-encoded).
     let r = request(&server.addr, "GET", b"/api/search?q=\xff\xfe", &[]);
     assert!(r.status == 400, "{}", r.status);
-    if !r.body.is_empty() {
-        assert_eq!(r.json()["error"], "invalid_utf8");
-    }
+    // hyper refuses it before routing; the answer still says why.
+    let code = r.json()["error"].as_str().unwrap_or_default().to_string();
+    assert!(code == "invalid_utf8" || code == "bad_request", "{}", r.text());
 
     // Writes are refused, bodies are bounded.
     for method in ["POST", "PUT", "DELETE", "PATCH"] {

@@ -65,6 +65,9 @@ pub enum Error {
     /// A configuration value that cannot be used.
     #[error("invalid crawl configuration: {0}")]
     Config(String),
+    /// The headless browser is missing or failed.
+    #[error("headless browser: {0}")]
+    Browser(String),
     /// Filesystem error.
     #[error("I/O error on {path}: {source}")]
     Io {

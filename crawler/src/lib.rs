@@ -38,6 +38,8 @@
 //! hosts (the crawler's sources read their hosts from it).
 #![deny(missing_docs)]
 
+pub mod backup;
+pub mod browser;
 pub mod charset;
 pub mod classify;
 pub mod config;

@@ -46,6 +46,30 @@ impl CrawlLock {
     }
 }
 
+/// Whether a crawl holds the lock of `data_dir`: `Some(pid)` (the pid
+/// the holder wrote, 0 if unreadable) or `None`. Checked with a shared lock
+/// taken and dropped at once, so a crawl starting in that instant may be
+/// refused as busy; it is meant for `notices doctor`, not for scripts.
+pub fn holder(data_dir: &Path) -> Result<Option<u32>> {
+    let path = data_dir.join(LOCK_FILE);
+    let file = match File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(Error::Io { path, source }),
+    };
+    match file.try_lock_shared() {
+        Ok(()) => {
+            let _ = file.unlock();
+            Ok(None)
+        }
+        Err(TryLockError::WouldBlock) => {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            Ok(Some(text.trim().parse().unwrap_or(0)))
+        }
+        Err(TryLockError::Error(source)) => Err(Error::Io { path, source }),
+    }
+}
+
 impl Drop for CrawlLock {
     fn drop(&mut self) {
         let _ = self.file.unlock();
@@ -60,11 +84,14 @@ mod tests {
     fn second_lock_is_refused_with_the_dir_named_and_freed_on_drop() {
         let dir = tempfile::tempdir().unwrap();
         let first = CrawlLock::acquire(dir.path()).unwrap();
+        // flock locks belong to the open file, so a second open sees it held.
+        assert_eq!(holder(dir.path()).unwrap(), Some(std::process::id()));
         let err = CrawlLock::acquire(dir.path()).unwrap_err();
         assert!(matches!(err, Error::Busy { .. }));
         assert!(err.to_string().contains(&dir.path().display().to_string()), "{err}");
         assert!(err.is_user_error());
         drop(first);
+        assert_eq!(holder(dir.path()).unwrap(), None);
         let again = CrawlLock::acquire(dir.path()).unwrap();
         assert!(again.path().ends_with(LOCK_FILE));
     }

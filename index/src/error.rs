@@ -86,6 +86,14 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// A line of a JSON-lines import that is not a notice (see [`crate::import`]).
+    #[error("line {line}: {reason}")]
+    BadLine {
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// No notice with that id.
     #[error("no notice with id {0:?}")]
     NotFound(String),
@@ -138,6 +146,7 @@ impl Error {
                 | Error::InvalidSort(_)
                 | Error::OutOfRange { .. }
                 | Error::InvalidNotice { .. }
+                | Error::BadLine { .. }
         )
     }
 
@@ -156,6 +165,7 @@ impl Error {
             Error::InvalidSort(_) => "invalid_sort",
             Error::OutOfRange { .. } => "out_of_range",
             Error::InvalidNotice { .. } => "invalid_notice",
+            Error::BadLine { .. } => "bad_line",
             Error::NotFound(_) => "not_found",
             Error::Locked(_) => "locked",
             Error::Tantivy(_) | Error::OpenDirectory { .. } | Error::Io { .. } | Error::Corrupt { .. } => "internal",

@@ -39,6 +39,7 @@
 
 pub mod agency;
 pub mod analyzer;
+pub mod backup;
 pub mod docnum;
 pub mod doctype;
 pub mod error;
@@ -46,7 +47,10 @@ pub mod facets;
 pub mod filetype;
 pub mod glossary;
 pub mod filters;
+pub mod health;
+pub mod import;
 pub mod notice;
+pub mod opensearch;
 pub mod schema;
 pub mod search;
 pub mod segmenter;

@@ -110,7 +110,7 @@ impl NoticeIndex {
         Self::with_index(Index::create_in_ram(schema::build()), None)
     }
 
-    fn with_index(mut index: Index, path: Option<PathBuf>) -> Result<NoticeIndex> {
+    pub(crate) fn with_index(mut index: Index, path: Option<PathBuf>) -> Result<NoticeIndex> {
         analyzer::register(index.tokenizers());
         // Segments are searched in parallel: a broad query over two large
         // segments takes about half the time on two cores (BENCHMARKS.md).

@@ -1,9 +1,9 @@
 //! `notices digest`: the weekly digest people compile by hand today.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use crawler::digest::render::{Format, render};
 use index::{DateEnd, parse_date};
 
@@ -19,9 +19,22 @@ pub struct DigestArgs {
     /// Last day of the period (YYYY-MM-DD); default: today.
     #[arg(long)]
     pub until: Option<String>,
-    /// markdown or html.
+    /// markdown, html, docx (Word) or pdf (printed by the headless browser).
     #[arg(long, default_value = "markdown")]
     pub format: String,
+    /// Write to FILE instead of stdout (docx and pdf are binary).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+}
+
+/// What to write.
+enum Kind {
+    /// Markdown or HTML.
+    Text(Format),
+    /// A Word document.
+    Docx,
+    /// The HTML digest printed to PDF by this browser.
+    Pdf(std::path::PathBuf),
 }
 
 /// Prints a digest of the notices published (or first seen) in the period.
@@ -34,16 +47,41 @@ pub fn run(ctx: &Ctx, args: DigestArgs) -> Result<ExitCode> {
     if since > until {
         return Err(UsageError(format!("empty period: --since {since} is after --until {until}")).into());
     }
-    let format = match args.format.to_ascii_lowercase().as_str() {
-        "markdown" | "md" => Format::Markdown,
-        "html" => Format::Html,
-        other => return Err(UsageError(format!("invalid --format {other:?}: expected markdown or html")).into()),
+    // The browser is looked for first, so its absence is said before any work.
+    let kind = match args.format.to_ascii_lowercase().as_str() {
+        "markdown" | "md" => Kind::Text(Format::Markdown),
+        "html" => Kind::Text(Format::Html),
+        "docx" => Kind::Docx,
+        "pdf" => Kind::Pdf(ctx.config.browser().ok_or_else(|| {
+            UsageError(
+                "--format pdf needs a headless browser: install chromium, or set NOTICES_BROWSER (or `browser` in the config)"
+                    .into(),
+            )
+        })?),
+        other => {
+            return Err(UsageError(format!("invalid --format {other:?}: expected markdown, html, docx or pdf")).into());
+        }
     };
+    if !matches!(kind, Kind::Text(_)) && args.output.is_none() && std::io::stdout().is_terminal() {
+        return Err(
+            UsageError(format!("--format {} is binary: give --output FILE or redirect stdout", args.format)).into()
+        );
+    }
     let index = ctx.open_index()?;
     super::ingest::ensure_sample(ctx, &index)?;
     let notices = index.all()?;
-    let mut out = std::io::stdout().lock();
-    out.write_all(render(&notices, since, until, format).as_bytes())?;
-    out.flush()?;
+    let bytes = match kind {
+        Kind::Text(format) => render(&notices, since, until, format).into_bytes(),
+        Kind::Docx => crawler::digest::docx::render(&notices, since, until)?,
+        Kind::Pdf(browser) => crawler::browser::print_to_pdf(&browser, &render(&notices, since, until, Format::Html))?,
+    };
+    match &args.output {
+        Some(path) => std::fs::write(path, &bytes).with_context(|| format!("cannot write {}", path.display()))?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(&bytes)?;
+            out.flush()?;
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -7,7 +7,9 @@ use anyhow::{Context, Result};
 
 use super::Ctx;
 use crate::UsageError;
+use crate::config::ServerConfig;
 use crate::scheduler::Schedule;
+use crate::server::Access;
 
 /// Where the server listens unless told otherwise: loopback only.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:7878";
@@ -25,6 +27,36 @@ pub struct ServeArgs {
     /// Re-crawl on a cron schedule (UTC) while serving, e.g. `"0 */6 * * *"`.
     #[arg(long, value_name = "CRON")]
     pub recrawl: Option<String>,
+    /// Bearer token every request must carry (also config `server.token`).
+    /// Required when listening on a non-loopback address, unless --public.
+    #[arg(long, env = "NOTICES_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Serve a non-loopback address without a token (anyone who can reach it may search).
+    #[arg(long)]
+    pub public: bool,
+}
+
+/// Who may use the server: its host names (loopback, `server.allowed_hosts`
+/// and the address bound, when it is a specific one) and the token, which
+/// is required off loopback unless `public`.
+pub fn access(addr: SocketAddr, flag_token: Option<&str>, config: &ServerConfig, public: bool) -> Result<Access> {
+    let token = flag_token.or(config.token.as_deref()).map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
+    if !addr.ip().is_loopback() && token.is_none() && !public {
+        return Err(UsageError(format!(
+            "{addr} is not a loopback address: other machines could query this index. Give a token \
+             (--token, NOTICES_TOKEN or server.token; clients send `Authorization: Bearer <token>`), \
+             or --public to serve without one"
+        ))
+        .into());
+    }
+    let mut allowed_hosts = config.allowed_hosts.clone();
+    if !addr.ip().is_unspecified() && !addr.ip().is_loopback() {
+        allowed_hosts.push(match addr {
+            SocketAddr::V4(a) => a.ip().to_string(),
+            SocketAddr::V6(a) => format!("[{}]", a.ip()),
+        });
+    }
+    Ok(Access { allowed_hosts, token })
 }
 
 /// Resolves the address to bind: the flag (or env), else the config file,
@@ -45,7 +77,8 @@ pub fn run(ctx: &Ctx, args: ServeArgs) -> Result<ExitCode> {
         (None, Some(cron)) => Some(Schedule::cron(cron)?),
         (None, None) => None,
     };
-    if !addr.ip().is_loopback() {
+    let access = access(addr, args.token.as_deref(), &ctx.config.server, args.public)?;
+    if !addr.ip().is_loopback() && access.token.is_none() {
         tracing::warn!("listening on {addr}, which is not a loopback address: other machines can query this index");
     }
     // Bind before building anything so a busy port fails at once.
@@ -82,7 +115,7 @@ pub fn run(ctx: &Ctx, args: ServeArgs) -> Result<ExitCode> {
         let recrawler = schedule.map(|schedule| tokio::spawn(recrawl(ctx, schedule, stop_rx.clone())));
         // Tests and scripts read the URL from this line (the port may be 0 → chosen).
         eprintln!("notices: serving {notices} notices on http://{local}/ (Ctrl-C to stop)");
-        let served = crate::server::serve(listener, index, stopped(stop_rx)).await;
+        let served = crate::server::serve(listener, index, access, stopped(stop_rx)).await;
         // A re-crawl in progress stops at its next commit; wait for it so
         // nothing half-done is left behind.
         if let Some(task) = recrawler {
@@ -138,6 +171,23 @@ mod tests {
         assert_eq!(bind_addr(None, Some("127.0.0.1:9000")).unwrap().port(), 9000);
         assert_eq!(bind_addr(Some("0.0.0.0:8080"), Some("127.0.0.1:9000")).unwrap().to_string(), "0.0.0.0:8080");
         assert!(bind_addr(Some("localhost:1"), None).unwrap().ip().is_loopback());
+    }
+
+    #[test]
+    fn off_loopback_a_token_is_required_unless_public() {
+        let config = ServerConfig::default();
+        let lan: SocketAddr = "192.168.1.5:8080".parse().unwrap();
+        let err = access(lan, None, &config, false).unwrap_err();
+        assert!(err.downcast_ref::<UsageError>().is_some() && err.to_string().contains("--token"), "{err}");
+        let a = access(lan, Some("s3cret"), &config, false).unwrap();
+        assert_eq!(a.token.as_deref(), Some("s3cret"));
+        assert!(a.allows_host("192.168.1.5:8080"), "the address bound is one of its names");
+        assert!(access(lan, None, &config, true).unwrap().token.is_none());
+        let with_file = ServerConfig { token: Some("from-file".into()), ..ServerConfig::default() };
+        assert_eq!(access(lan, Some("flag"), &with_file, false).unwrap().token.as_deref(), Some("flag"));
+        assert_eq!(access(lan, None, &with_file, false).unwrap().token.as_deref(), Some("from-file"));
+        let local: SocketAddr = "127.0.0.1:7878".parse().unwrap();
+        assert!(access(local, None, &config, false).unwrap().token.is_none());
     }
 
     #[test]

@@ -10,6 +10,8 @@
 
 mod api;
 mod assets;
+mod explain;
+mod guard;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -24,6 +26,7 @@ use index::NoticeIndex;
 use tower::ServiceBuilder;
 
 pub use api::ApiError;
+pub use guard::Access;
 
 /// Resource limits of the server.
 #[derive(Debug, Clone, Copy)]
@@ -158,9 +161,15 @@ async fn finish_response(res: Response) -> Response {
     res
 }
 
-/// Serves `index` on `listener` until `shutdown` completes, then lets
-/// requests in flight finish (for at most a few seconds).
-pub async fn serve<F>(listener: tokio::net::TcpListener, index: NoticeIndex, shutdown: F) -> std::io::Result<()>
+/// Serves `index` on `listener` to the clients `access` lets in until
+/// `shutdown` completes, then lets requests in flight finish (for at most
+/// a few seconds).
+pub async fn serve<F>(
+    listener: tokio::net::TcpListener,
+    index: NoticeIndex,
+    access: Access,
+    shutdown: F,
+) -> std::io::Result<()>
 where
     F: Future<Output = ()> + Send + 'static,
 {
@@ -168,7 +177,10 @@ where
     const GRACE: Duration = Duration::from_secs(5);
     let fired = Arc::new(tokio::sync::Notify::new());
     let notify = fired.clone();
-    let server = axum::serve(listener, router(index)).with_graceful_shutdown(async move {
+    // The host and token check is outermost: nothing else runs for a
+    // request it refuses.
+    let app = router(index).layer(axum::middleware::from_fn_with_state(Arc::new(access), guard::guard));
+    let server = axum::serve(explain::ExplainingListener(listener), app).with_graceful_shutdown(async move {
         shutdown.await;
         tracing::info!("shutting down");
         notify.notify_one();
@@ -317,13 +329,13 @@ pub(crate) mod tests {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(serve(listener, NoticeIndex::in_memory().unwrap(), async {
+        let server = tokio::spawn(serve(listener, NoticeIndex::in_memory().unwrap(), Access::default(), async {
             let _ = rx.await;
         }));
         // It answers while running...
         let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
+        stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await.unwrap();
         let mut text = String::new();
         stream.read_to_string(&mut text).await.unwrap();
         assert!(text.starts_with("HTTP/1.1 200"), "{text}");

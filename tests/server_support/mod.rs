@@ -127,12 +127,21 @@ pub struct Server {
 impl Server {
     /// Starts the server on `data` and waits until it listens.
     pub fn start(data: &Path) -> Server {
+        Server::start_with(data, &["--addr", "127.0.0.1:0"], &[])
+    }
+
+    /// Starts `notices serve ARGS` on `data` with extra environment variables.
+    pub fn start_with(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(BIN)
-            .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+            .arg("serve")
+            .args(args)
+            .arg("--data-dir")
             .arg(data)
             .env_remove("NOTICES_ADDR")
             .env_remove("NOTICES_CONFIG")
             .env_remove("NOTICES_DATA_DIR")
+            .env_remove("NOTICES_TOKEN")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

@@ -15,6 +15,7 @@ use regex::Regex;
 
 use crate::date::{self, YMD_CN, from_parts as ymd};
 
+pub mod docx;
 pub mod render;
 
 /// A warning about a part of the digest that could not be read.

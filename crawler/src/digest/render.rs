@@ -91,7 +91,7 @@ pub fn group(notices: &[Notice], since: NaiveDate, until: NaiveDate) -> Vec<Fiel
 }
 
 /// The first characters of the body on one line.
-fn extract(body: &str) -> String {
+pub(crate) fn extract(body: &str) -> String {
     // Paragraphs run together; a space stays only where Latin words meet.
     let flat = super::normalize_spaces(&body.split_whitespace().collect::<Vec<_>>().join(" "));
     let mut out: String = flat.chars().take(EXTRACT_CHARS).collect();
@@ -102,13 +102,13 @@ fn extract(body: &str) -> String {
 }
 
 /// Only web links are rendered as links; anything else (`javascript:`) is text.
-fn is_web(url: &str) -> bool {
+pub(crate) fn is_web(url: &str) -> bool {
     let l = url.trim_start().to_ascii_lowercase();
     l.starts_with("http://") || l.starts_with("https://")
 }
 
 /// Facts line of an item: agency, date, numbers, source.
-fn facts(n: &Notice) -> Vec<(&'static str, String)> {
+pub(crate) fn facts(n: &Notice) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
     if let Some(a) = &n.agency {
         out.push(("发布单位", a.clone()));
@@ -124,7 +124,7 @@ fn facts(n: &Notice) -> Vec<(&'static str, String)> {
 }
 
 /// Links of an item as (label, url): the page, further pages, attachments.
-fn links(n: &Notice) -> Vec<(String, String)> {
+pub(crate) fn links(n: &Notice) -> Vec<(String, String)> {
     let mut out = Vec::new();
     if let Some(u) = &n.url {
         out.push(("原文".to_string(), u.clone()));
@@ -169,7 +169,7 @@ pub fn render(notices: &[Notice], since: NaiveDate, until: NaiveDate, format: Fo
     }
 }
 
-fn period(since: NaiveDate, until: NaiveDate) -> String {
+pub(crate) fn period(since: NaiveDate, until: NaiveDate) -> String {
     format!("{}~{}", since.format("%Y/%-m/%-d"), until.format("%Y/%-m/%-d"))
 }
 
