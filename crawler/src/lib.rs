@@ -13,6 +13,7 @@ pub mod lock;
 pub mod politeness;
 pub mod revisit;
 pub mod robots;
+pub mod saved;
 pub mod sources;
 pub mod state;
 

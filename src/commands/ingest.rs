@@ -1,10 +1,15 @@
-//! `notices ingest FILE`: index the items of a weekly digest.
+//! `notices ingest PATH`: index the items of a weekly digest, or pages
+//! saved from a browser (`.html`, `.mhtml`), web archives (`.warc`,
+//! `.warc.gz`) and folders of them. Reading and extraction are the crawler
+//! crate's (`crawler::saved`); this is glue.
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use index::NoticeIndex;
+use crawler::saved::{self, Kind, Refusal, extract::SavedNotice};
+use index::{Notice, NoticeIndex};
 
 use super::Ctx;
 use crate::UsageError;
@@ -12,27 +17,147 @@ use crate::UsageError;
 /// Arguments of `notices ingest`.
 #[derive(Debug, clap::Args)]
 pub struct IngestArgs {
-    /// Digest text file (UTF-8), e.g. a weekly digest extracted from PDF.
+    /// A digest text file (UTF-8, e.g. a weekly digest extracted from PDF),
+    /// a page saved from a browser (.html, .htm, .mhtml), a WARC file
+    /// (.warc, .warc.gz), or a folder of pages and archives (read recursively).
+    #[arg(value_name = "PATH")]
     pub file: PathBuf,
 }
 
-/// Parses the digest and indexes its items.
+/// Ingests a digest, or saved pages and archives, by what `PATH` holds.
 pub fn run(ctx: &Ctx, args: IngestArgs) -> Result<ExitCode> {
-    let bytes =
-        std::fs::read(&args.file).map_err(|e| UsageError(format!("cannot read {}: {e}", args.file.display())))?;
+    let path = &args.file;
+    let kind = saved::classify_path(path).map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
+    match kind {
+        Some(Kind::Text) => ingest_digest(ctx, path),
+        Some(Kind::Other(what)) => Err(UsageError(format!(
+            "{}: not a digest, saved page (.html, .mhtml) or WARC file ({what})",
+            path.display()
+        ))
+        .into()),
+        // A folder, an HTML page, an MHTML or a WARC.
+        _ => ingest_saved(ctx, path),
+    }
+}
+
+fn ingest_digest(ctx: &Ctx, path: &Path) -> Result<ExitCode> {
+    let bytes = std::fs::read(path).map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         UsageError(format!(
             "{} is not UTF-8 text (invalid byte at {})",
-            args.file.display(),
+            path.display(),
             e.utf8_error().valid_up_to()
         ))
     })?;
-    let name = args.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "digest".into());
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "digest".into());
     let index = ctx.open_index()?;
     let history = crawler::history::History::open(&ctx.data.crawl_db())?;
     let count = ingest_text(&index, Some(&history), &name, &text, "ingest")?;
-    eprintln!("indexed {count} notices from {}", args.file.display());
+    eprintln!("indexed {count} notices from {}", path.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reads every saved page and archive under `path`, indexes what it can,
+/// reports what it refused and the counts.
+fn ingest_saved(ctx: &Ctx, path: &Path) -> Result<ExitCode> {
+    let mut found: Vec<SavedNotice> = Vec::new();
+    let mut refused: Vec<Refusal> = Vec::new();
+    for item in saved::extract::notices(path) {
+        match item {
+            Ok(n) => {
+                for w in &n.warnings {
+                    eprintln!("warning: {w}");
+                }
+                found.push(n);
+            }
+            Err(r) => {
+                eprintln!("refused: {r}");
+                refused.push(r);
+            }
+        }
+    }
+    let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in &refused {
+        *reasons.entry(r.reason.kind()).or_default() += 1;
+    }
+    let reasons = reasons.iter().map(|(k, n)| format!("{k}: {n}")).collect::<Vec<_>>().join(", ");
+    if found.is_empty() {
+        let msg = match refused.as_slice() {
+            [one] if !path.is_dir() => one.to_string(),
+            [] => format!("{}: no saved pages found", path.display()),
+            _ => format!("{}: nothing ingested; {} refused ({reasons})", path.display(), refused.len()),
+        };
+        return Err(UsageError(msg).into());
+    }
+    let index = ctx.open_index()?;
+    let history = crawler::history::History::open(&ctx.data.crawl_db())?;
+    let notices: Vec<Notice> = found.iter().map(|n| n.notice.clone()).collect();
+    let stored = store_saved(&index, &history, notices)?;
+    for n in &found {
+        let status = stored.status.get(&n.notice.id).copied().unwrap_or("unchanged");
+        let date = n.notice.published.map(|d| d.to_string()).unwrap_or_else(|| "undated".into());
+        println!("{status}\t{}\t{date}\t{}\t{}\t{}", n.notice.source, n.notice.id, n.notice.title, n.origin);
+    }
+    let files: usize = found.iter().map(|n| n.attachments.len()).sum();
+    let mut line = format!(
+        "ingested {}: {} new, {} updated, {} unchanged",
+        path.display(),
+        stored.new,
+        stored.updated,
+        stored.unchanged
+    );
+    if files > 0 {
+        line.push_str(&format!("; {files} attachment files found in archives"));
+    }
+    if !refused.is_empty() {
+        line.push_str(&format!("; {} refused ({reasons})", refused.len()));
+    }
+    eprintln!("{line}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What [`store_saved`] did.
+#[derive(Debug, Default)]
+struct Stored {
+    new: usize,
+    updated: usize,
+    unchanged: usize,
+    /// `new` or `updated` by notice id.
+    status: BTreeMap<String, &'static str>,
+}
+
+/// THE write path of saved pages: every notice read from saved pages and
+/// archives goes to the index and the version history here, and only here
+/// (to be pointed at the notice store). A page met twice in one run (a
+/// WARC that archived it twice) is written once, as last met.
+fn store_saved(index: &NoticeIndex, history: &crawler::history::History, notices: Vec<Notice>) -> Result<Stored> {
+    let mut last: BTreeMap<String, Notice> = BTreeMap::new();
+    for n in notices {
+        last.insert(n.id.clone(), n);
+    }
+    let mut stored = Stored::default();
+    let mut writer = index.writer(1)?;
+    let mut changed = Vec::new();
+    for (id, mut notice) in last {
+        let existed = index.get(&id)?.is_some();
+        if index.carry_over(&mut notice)? {
+            writer.upsert(&notice).with_context(|| format!("cannot index {:?}", notice.title))?;
+            let status = if existed { "updated" } else { "new" };
+            *if existed { &mut stored.updated } else { &mut stored.new } += 1;
+            stored.status.insert(id, status);
+            changed.push(notice);
+        } else {
+            stored.unchanged += 1;
+        }
+    }
+    writer.commit("ingest")?;
+    // History after the commit, as for digests: a version row never names
+    // a notice the index lacks.
+    let now = chrono::Utc::now();
+    for notice in &changed {
+        history.record(notice, now)?;
+    }
+    Ok(stored)
 }
 
 /// Parses `text` as a digest and upserts its notices; returns how many.
