@@ -98,7 +98,7 @@ fn a_folder_goes_past_what_it_refuses_and_skips_companion_folders() {
     assert_eq!(html_only.notice.source, Source::Other("saved".into()));
     assert_eq!(html_only.url_from, UrlEvidence::None);
     assert!(html_only.notice.url.as_deref().is_some_and(|u| u.starts_with("file:///")));
-    assert!(html_only.notice.body.contains("仿制药"), "{}", html_only.notice.body);
+    assert!(html_only.notice.body.contains("境外药品注册申请人"), "{}", html_only.notice.body);
     assert!(html_only.warnings.iter().any(|w| w.contains("cde-html-only.htm") && w.contains("other/saved")));
     assert_eq!(found.len(), 3, "{:?}", found.iter().map(|n| &n.origin).collect::<Vec<_>>());
 

@@ -14,7 +14,7 @@ use url::Url;
 use super::{SavedFile, SavedPage, UrlEvidence, file_url, page_from};
 
 /// Tags whose presence near the start makes a file HTML.
-const HTML_MARKERS: [&str; 6] = ["<!doctype html", "<html", "<head", "<body", "<meta", "<title"];
+const HTML_MARKERS: [&str; 7] = ["<!doctype html", "<html", "<head", "<body", "<meta", "<title", "saved from url="];
 
 /// Whether the first bytes of a file are HTML: one of the usual tags near
 /// the start, or, for a file named `.html`/`.htm`, any tag at all.
@@ -32,26 +32,21 @@ pub fn looks_like(head: &[u8], html_name: bool) -> bool {
 const COMMENT_WINDOW: usize = 4096;
 
 /// The URL of a browser's "Mark of the Web" comment,
-/// `<!-- saved from url=(0047)http://… -->`, whose number is the URL's
-/// length. `None` for a missing comment, or one that names no http(s) URL
+/// `<!-- saved from url=(0047)http://… -->` (the number is the URL's length). `None` for a missing comment, or one that names no http(s) URL
 /// (`about:internet` for a page that came from disk).
 pub fn saved_from_url(text: &str) -> Option<Url> {
     static COMMENT: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)<!--\s*saved from url=\(\s*(\d{1,5})\s*\)\s*(\S*)").expect("valid regex")
+        Regex::new(r"(?i)<!--\s*saved from url=\(\s*\d{1,5}\s*\)\s*(\S*)").expect("valid regex")
     });
     let window = match text.char_indices().nth(COMMENT_WINDOW) {
         Some((i, _)) => &text[..i],
         None => text,
     };
     let caps = COMMENT.captures(window)?;
-    let len: usize = caps[1].parse().ok()?;
-    let rest = caps.get(2)?.as_str();
-    // The declared length is exact in what browsers write; a hand-edited
-    // comment falls back to the text up to `-->`.
-    let raw = rest
-        .get(..len)
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| rest.split("-->").next().unwrap_or(rest).trim_end_matches('-'));
+    // Browsers write the URL, then ` -->`; the declared length is not
+    // trusted (hand-edited comments get it wrong).
+    let token = caps.get(1)?.as_str();
+    let raw = token.split("-->").next().unwrap_or(token);
     http_url(raw)
 }
 
@@ -147,7 +142,7 @@ mod tests {
             saved_from_url(t).unwrap().as_str(),
             "https://www.nmpa.gov.cn/xxgk/ggtg/qtggtg/20200514170101220.html"
         );
-        // A wrong length (hand-edited): up to the end of the comment.
+        // A wrong length (hand-edited): the URL as written.
         let t = "<!-- saved from url=(0010)http://example.org/a-b -->";
         assert_eq!(saved_from_url(t).unwrap().as_str(), "http://example.org/a-b");
         // Pages from disk say about:internet.

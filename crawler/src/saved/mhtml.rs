@@ -16,11 +16,12 @@ use super::html::{file_key, linked_files, original_url};
 use super::{Reason, SavedFile, SavedPage, UrlEvidence, file_url, page_from};
 
 /// Whether the first bytes are an MHTML: a header block (the first line a
-/// `Name: value` header) declaring a `multipart/related` (or single HTML)
-/// body, before the first blank line.
+/// `Name: value` header) declaring a `multipart/related` body (or carrying
+/// Chrome's `Snapshot-Content-Location`), before the first blank line.
 pub fn looks_like(head: &[u8]) -> bool {
     let end = head.windows(4).position(|w| w == b"\r\n\r\n").or_else(|| head.windows(2).position(|w| w == b"\n\n"));
-    let Some(end) = end else { return false };
+    // Without a blank line in the sniffed bytes, all of them are headers.
+    let end = end.unwrap_or(head.len());
     let block = head[..end].to_ascii_lowercase();
     let first = block.split(|&b| b == b'\n').next().unwrap_or(&[]);
     let is_header = first.iter().position(|&b| b == b':').is_some_and(|i| {
