@@ -70,7 +70,8 @@ fn a_saved_nmpa_page_is_indexed_once_and_its_furniture_is_not() {
     assert_eq!(search(dir.path(), &["注射剂一致性评价", "--source", "NMPA"]), [url]);
     assert_eq!(search(dir.path(), &["2020年第62号"]), [url]);
     // Footer, share bar and the injected scripts are not indexed.
-    for absent in ["镜像", "分享到", "qhxErrAlqGWhqGlhqGAhqGVhqGZhqGqlEqAAqqEjqrVhqGqhqrEjqGqrcqElqGAbqGq", "nsd"] {
+    for absent in ["镜像", "分享到", "qhxErrAlqGWhqGlhqGAhqGVhqGZhqGqlEqAAqqEjqrVhqGqhqrEjqGqrcqElqGAbqGq", "nsd"]
+    {
         assert!(search(dir.path(), &[absent]).is_empty(), "{absent} was indexed");
     }
     // Again: an update, not a duplicate.
@@ -113,7 +114,8 @@ fn a_folder_is_ingested_past_its_refusals_with_counts() {
     assert!(err.contains("notes.pdf: not an HTML page, MHTML or WARC file (a PDF document)"), "{err}");
     assert!(err.contains("warning:") && err.contains("cde-html-only.htm") && err.contains("other/saved"), "{err}");
     assert!(!err.contains(".js.download"), "companion folders are not read: {err}");
-    let mut sources: Vec<String> = export(dir.path()).iter().map(|n| n["source"].as_str().unwrap().to_string()).collect();
+    let mut sources: Vec<String> =
+        export(dir.path()).iter().map(|n| n["source"].as_str().unwrap().to_string()).collect();
     sources.sort();
     assert_eq!(sources, ["CDE", "ECA", "other/saved"]);
     assert_eq!(
@@ -158,7 +160,11 @@ fn a_refused_single_file_exits_2_naming_it_and_digests_still_work() {
     assert!(stderr(&out).contains("nmpa-blocked.html: an anti-bot challenge page"), "{}", stderr(&out));
     let out = ingest(dir.path(), &fixture("folder/notes.pdf"));
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("notes.pdf: not a digest, saved page (.html, .mhtml) or WARC file (a PDF document)"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("notes.pdf: not a digest, saved page (.html, .mhtml) or WARC file (a PDF document)"),
+        "{}",
+        stderr(&out)
+    );
     let out = ingest(dir.path(), &fixture("no-such-file.html"));
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no-such-file.html"), "{}", stderr(&out));

@@ -155,7 +155,10 @@ fn a_wget_warc_gives_its_pages_with_their_archived_attachment() {
     assert_eq!(second.notice.title, "国家药监局关于发布医疗器械拓展性临床试验管理规定（试行）的公告（2020年第41号）");
     assert_eq!(second.notice.published, date(2020, 5, 12));
     let eca = &found[2];
-    assert_eq!((eca.notice.source.clone(), eca.notice.title.as_str()), (Source::Eca, "Audit Trail in the Centre of an FDA Warning Letter"));
+    assert_eq!(
+        (eca.notice.source.clone(), eca.notice.title.as_str()),
+        (Source::Eca, "Audit Trail in the Centre of an FDA Warning Letter")
+    );
     assert_eq!(eca.notice.attachments.len(), 1, "{:?}", eca.notice.attachments);
     assert!(eca.attachments.is_empty(), "its PDF was not archived");
 

@@ -43,11 +43,7 @@ pub fn run(ctx: &Ctx, args: IngestArgs) -> Result<ExitCode> {
 fn ingest_digest(ctx: &Ctx, path: &Path) -> Result<ExitCode> {
     let bytes = std::fs::read(path).map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
     let text = String::from_utf8(bytes).map_err(|e| {
-        UsageError(format!(
-            "{} is not UTF-8 text (invalid byte at {})",
-            path.display(),
-            e.utf8_error().valid_up_to()
-        ))
+        UsageError(format!("{} is not UTF-8 text (invalid byte at {})", path.display(), e.utf8_error().valid_up_to()))
     })?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "digest".into());
     let index = ctx.open_index()?;

@@ -39,12 +39,9 @@ fn source_for(url: &url::Url) -> Option<Box<dyn Source>> {
     sources::by_name(&facet.label(), &SourceSettings::default())
 }
 
-/// The source whose challenge this page is, if it is one: the page's own
-/// source, or for a page of unknown origin any registered source.
-fn challenge_of(saved: &SavedPage, own: Option<&dyn Source>) -> Option<Facet> {
-    if let Some(source) = own {
-        return source.is_challenge(&saved.page).then(|| source.id());
-    }
+/// The registered source that recognises this page (of unknown origin) as
+/// its challenge, if any.
+fn anyones_challenge(saved: &SavedPage) -> Option<Facet> {
     let default = SourceSettings::default();
     sources::NAMES
         .iter()
@@ -53,15 +50,27 @@ fn challenge_of(saved: &SavedPage, own: Option<&dyn Source>) -> Option<Facet> {
         .map(|s| s.id())
 }
 
+/// A challenge page holds next to no text; a real page of one site can
+/// look like another site's challenge to that site's test (NMPA's notices
+/// carry the same injected scripts as CDE's challenge), so a page of
+/// unknown origin must be nearly empty too.
+const CHALLENGE_MAX_CHARS: usize = 50;
+
+fn challenge_refusal(facet: &Facet) -> Reason {
+    Reason::Challenge(format!(
+        "{facet}'s anti-bot page was saved; open the notice in a browser, wait for it to show, then save it"
+    ))
+}
+
 /// Extracts the notice of a saved page, or refuses it (a challenge page, a
 /// page with nothing to index).
 pub fn to_notice(saved: SavedPage) -> Result<SavedNotice, Refusal> {
     let refuse = |reason| Refusal { origin: saved.origin.clone(), reason };
     let source = saved.url.as_ref().and_then(source_for);
-    if let Some(facet) = challenge_of(&saved, source.as_deref()) {
-        return Err(refuse(Reason::Challenge(format!(
-            "{facet}'s anti-bot page was saved; open the notice in a browser, wait for it to show, then save it"
-        ))));
+    if let Some(source) = &source
+        && source.is_challenge(&saved.page)
+    {
+        return Err(refuse(challenge_refusal(&source.id())));
     }
     let listed = DetailRef {
         request: Request::get(saved.page.url.clone(), PageKind::Detail),
@@ -77,10 +86,14 @@ pub fn to_notice(saved: SavedPage) -> Result<SavedNotice, Refusal> {
         }),
         None => generic::notice_from_page(&saved.page, &listed),
     };
-    let mut notice = extracted.map_err(|_| refuse(Reason::Empty))?;
-    if notice.title.trim().is_empty() && notice.body.trim().is_empty() {
-        return Err(refuse(Reason::Empty));
+    let extracted = extracted.ok().filter(|n| !(n.title.trim().is_empty() && n.body.trim().is_empty()));
+    if source.is_none()
+        && extracted.as_ref().is_none_or(|n| n.body.chars().count() < CHALLENGE_MAX_CHARS)
+        && let Some(facet) = anyones_challenge(&saved)
+    {
+        return Err(refuse(challenge_refusal(&facet)));
     }
+    let mut notice = extracted.ok_or_else(|| refuse(Reason::Empty))?;
     if saved.url.is_none() {
         notice.source = Facet::Other(UNKNOWN_URL_SOURCE.into());
         warnings.push(format!(
@@ -89,13 +102,7 @@ pub fn to_notice(saved: SavedPage) -> Result<SavedNotice, Refusal> {
         ));
     }
     notice.fetched_at = saved.fetched_at.or(notice.fetched_at);
-    Ok(SavedNotice {
-        notice,
-        attachments: saved.attachments,
-        origin: saved.origin,
-        url_from: saved.url_from,
-        warnings,
-    })
+    Ok(SavedNotice { notice, attachments: saved.attachments, origin: saved.origin, url_from: saved.url_from, warnings })
 }
 
 /// Every notice under `path` (a file or a folder), read and extracted
@@ -105,4 +112,42 @@ pub fn notices(path: &std::path::Path) -> impl Iterator<Item = Result<SavedNotic
         super::Item::Page(page) => to_notice(*page),
         super::Item::Refused(r) => Err(r),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    const NMPA_PAGE: &str = include_str!("../../tests/fixtures/nmpa/xxgk/ggtg/qtggtg/20200514170101220.html");
+    const NMPA_CHALLENGE: &str = include_str!("../../tests/fixtures/nmpa/challenge-412.html");
+
+    fn saved(text: &str) -> SavedPage {
+        super::super::html::saved_page(Path::new("/tmp/x.html"), text.as_bytes(), None)
+    }
+
+    #[test]
+    fn a_challenge_is_refused_with_or_without_its_url() {
+        let with = format!("<!-- saved from url=(0032)https://www.nmpa.gov.cn/x/1.html -->{NMPA_CHALLENGE}");
+        let r = to_notice(saved(&with)).unwrap_err();
+        assert!(matches!(&r.reason, Reason::Challenge(m) if m.starts_with("NMPA")), "{r}");
+        let r = to_notice(saved(NMPA_CHALLENGE)).unwrap_err();
+        assert!(matches!(r.reason, Reason::Challenge(_)), "{r}");
+    }
+
+    #[test]
+    fn a_real_page_of_unknown_origin_is_not_taken_for_a_challenge() {
+        // NMPA's injected scripts look like CDE's challenge to CDE's test.
+        let n = to_notice(saved(NMPA_PAGE)).unwrap();
+        assert_eq!(n.notice.source, Facet::Other(UNKNOWN_URL_SOURCE.into()));
+        assert!(n.notice.body.contains("注射剂一致性评价"), "{}", n.notice.body);
+        assert!(n.warnings.iter().any(|w| w.contains("/tmp/x.html")), "{:?}", n.warnings);
+    }
+
+    #[test]
+    fn a_page_with_nothing_in_it_is_refused() {
+        let r = to_notice(saved("<html><head></head><body> </body></html>")).unwrap_err();
+        assert_eq!(r.reason, Reason::Empty);
+    }
 }

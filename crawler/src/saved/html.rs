@@ -35,9 +35,8 @@ const COMMENT_WINDOW: usize = 4096;
 /// `<!-- saved from url=(0047)http://… -->` (the number is the URL's length). `None` for a missing comment, or one that names no http(s) URL
 /// (`about:internet` for a page that came from disk).
 pub fn saved_from_url(text: &str) -> Option<Url> {
-    static COMMENT: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)<!--\s*saved from url=\(\s*\d{1,5}\s*\)\s*(\S*)").expect("valid regex")
-    });
+    static COMMENT: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?i)<!--\s*saved from url=\(\s*\d{1,5}\s*\)\s*(\S*)").expect("valid regex"));
     let window = match text.char_indices().nth(COMMENT_WINDOW) {
         Some((i, _)) => &text[..i],
         None => text,
@@ -68,7 +67,9 @@ pub fn original_url(text: &str) -> (Option<Url>, UrlEvidence) {
     let doc = Html::parse_document(text);
     let canonical = doc
         .select(&CANONICAL)
-        .find(|l| l.attr("rel").is_some_and(|r| r.split_ascii_whitespace().any(|w| w.eq_ignore_ascii_case("canonical"))))
+        .find(|l| {
+            l.attr("rel").is_some_and(|r| r.split_ascii_whitespace().any(|w| w.eq_ignore_ascii_case("canonical")))
+        })
         .and_then(|l| http_url(l.attr("href")?));
     if let Some(url) = canonical {
         return (Some(url), UrlEvidence::Canonical);

@@ -24,9 +24,10 @@ pub fn looks_like(head: &[u8]) -> bool {
     let end = end.unwrap_or(head.len());
     let block = head[..end].to_ascii_lowercase();
     let first = block.split(|&b| b == b'\n').next().unwrap_or(&[]);
-    let is_header = first.iter().position(|&b| b == b':').is_some_and(|i| {
-        i > 0 && first[..i].iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
-    });
+    let is_header = first
+        .iter()
+        .position(|&b| b == b':')
+        .is_some_and(|i| i > 0 && first[..i].iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-'));
     let has = |needle: &[u8]| block.windows(needle.len()).any(|w| w == needle);
     is_header && has(b"content-type:") && (has(b"multipart/related") || has(b"snapshot-content-location:"))
 }
@@ -72,9 +73,7 @@ fn http_url(s: &str) -> Option<Url> {
 
 /// Reads an MHTML file into its page.
 pub fn read(path: &Path, bytes: &[u8]) -> Result<SavedPage, Reason> {
-    let message = MessageParser::default()
-        .parse(bytes)
-        .ok_or_else(|| Reason::Damaged("not a MIME message".into()))?;
+    let message = MessageParser::default().parse(bytes).ok_or_else(|| Reason::Damaged("not a MIME message".into()))?;
     let leaves: Vec<&MessagePart<'_>> =
         message.parts.iter().filter(|p| !matches!(p.body, PartType::Multipart(_))).collect();
     let (main_i, main) = leaves

@@ -323,12 +323,12 @@ impl Reader {
             }
             return;
         }
-        if !matches!(kind, Kind::Html | Kind::Mhtml) {
-            let what = match kind {
-                Kind::Text => "plain text; a digest is ingested on its own, not inside a folder".to_string(),
-                Kind::Other(what) => what,
-                _ => unreachable!("handled above"),
-            };
+        let refused_as = match &kind {
+            Kind::Html | Kind::Mhtml | Kind::Warc => None,
+            Kind::Text => Some("plain text; a digest is ingested on its own, not inside a folder".to_string()),
+            Kind::Other(what) => Some(what.clone()),
+        };
+        if let Some(what) = refused_as {
             return self.current.push_back(refuse(Reason::NotHtml(what)));
         }
         if meta.len() > MAX_FILE_BYTES {
@@ -359,10 +359,9 @@ impl Reader {
             Ok(e) => e,
             Err(e) => {
                 let origin = dir.display().to_string();
-                return self.current.push_back(Item::Refused(Refusal {
-                    origin,
-                    reason: Reason::Unreadable(e.to_string()),
-                }));
+                return self
+                    .current
+                    .push_back(Item::Refused(Refusal { origin, reason: Reason::Unreadable(e.to_string()) }));
             }
         };
         let mut files = Vec::new();
@@ -429,13 +428,19 @@ mod tests {
     fn content_decides_what_a_file_is() {
         let p = Path::new("x.html");
         assert_eq!(classify(p, b"<!DOCTYPE html><html>"), Kind::Html);
-        assert_eq!(classify(Path::new("x.txt"), b"\xef\xbb\xbf<!-- saved from url=(0014)about:internet -->"), Kind::Html);
+        assert_eq!(
+            classify(Path::new("x.txt"), b"\xef\xbb\xbf<!-- saved from url=(0014)about:internet -->"),
+            Kind::Html
+        );
         assert_eq!(classify(Path::new("x"), b"WARC/1.0\r\nWARC-Type: warcinfo\r\n"), Kind::Warc);
         assert_eq!(classify(p, b"%PDF-1.7\n"), Kind::Other("a PDF document".into()));
         assert_eq!(classify(Path::new("d.txt"), "1、国家药监局关于…\n".as_bytes()), Kind::Text);
         assert_eq!(classify(Path::new("d.bin"), b"\x00\x01\x02"), Kind::Other("binary data".into()));
         assert_eq!(
-            classify(Path::new("a.mhtml"), b"From: <Saved by Blink>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/related;\r\n"),
+            classify(
+                Path::new("a.mhtml"),
+                b"From: <Saved by Blink>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/related;\r\n"
+            ),
             Kind::Mhtml
         );
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());

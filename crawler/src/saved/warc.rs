@@ -115,7 +115,8 @@ impl Iterator for Records {
                 Err(e) => {
                     // Past a damaged record the stream cannot be trusted.
                     self.done = true;
-                    let reason = Reason::Damaged(format!("record {} cannot be read ({e}); the rest is skipped", self.n));
+                    let reason =
+                        Reason::Damaged(format!("record {} cannot be read ({e}); the rest is skipped", self.n));
                     return Some(Item::Refused(Refusal { origin: self.origin(), reason }));
                 }
             };
