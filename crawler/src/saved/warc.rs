@@ -189,7 +189,7 @@ fn answer(record: &Record<BufferedBody>) -> Option<(Url, Result<Answer, Reason>)
 /// Parses a raw HTTP/1.x response: status, Content-Type, and the body with
 /// chunked transfer coding and gzip/deflate content coding undone.
 pub fn parse_http(raw: &[u8]) -> Result<Answer, Reason> {
-    let damaged = |why: String| Reason::Damaged(why);
+    let damaged = Reason::Damaged;
     let mut headers = vec![httparse::EMPTY_HEADER; 256];
     let mut resp = httparse::Response::new(&mut headers);
     let head_len = match resp.parse(raw) {
