@@ -126,7 +126,8 @@ impl Iterator for Records {
                 Ok(a) => a,
                 Err(reason) => return refuse(reason),
             };
-            if !is_html(answer.content_type.as_deref()) && !(answer.status == 200 && sniffs_html(&answer.body)) {
+            let html = is_html(answer.content_type.as_deref()) || (answer.status == 200 && sniffs_html(&answer.body));
+            if !html {
                 continue;
             }
             match answer.status {
