@@ -55,6 +55,7 @@ pub mod outcome;
 pub mod politeness;
 pub mod revisit;
 pub mod robots;
+pub mod saved;
 pub mod sources;
 pub mod state;
 pub mod store;

@@ -60,6 +60,12 @@ pub enum Via {
     Digest,
     /// A crawled page (a notice's own page, or a listing row), fetched at that time.
     Fetched(DateTime<Utc>),
+    /// A page saved from a browser or a web archive, fed to `notices ingest`
+    /// (when it was fetched is the archive's business, not the crawl's).
+    Saved,
+    /// A notice exported by `notices export`, imported as it was (its
+    /// `fetched_at` and `first_seen` kept).
+    Imported,
 }
 
 /// A notice arriving at the store, with what came with it. Built with
@@ -83,6 +89,16 @@ impl Arrival {
     /// A digest item.
     pub fn digest(notice: Notice) -> Arrival {
         Arrival { notice, via: Via::Digest, if_absent: false }
+    }
+
+    /// A notice read from a page saved from a browser or a web archive.
+    pub fn saved(notice: Notice) -> Arrival {
+        Arrival { notice, via: Via::Saved, if_absent: false }
+    }
+
+    /// A notice exported earlier (`notices import`), kept as it was.
+    pub fn imported(notice: Notice) -> Arrival {
+        Arrival { notice, via: Via::Imported, if_absent: false }
     }
 
     /// A notice read from a page fetched at `at`.

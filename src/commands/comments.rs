@@ -86,7 +86,7 @@ pub fn run(ctx: &Ctx, args: CommentsArgs) -> Result<ExitCode> {
     }
     let sources = args.sources.iter().map(|s| s.parse()).collect::<index::Result<Vec<Source>>>()?;
     let index = ctx.open_index()?;
-    super::ingest::ensure_sample(&index)?;
+    super::ingest::ensure_sample(ctx, &index)?;
     let found = index.comment_periods(from, until, &sources)?;
     let periods: Vec<Period<'_>> = found.iter().map(|n| period(n, from)).collect();
     let mut out = std::io::stdout().lock();

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use index::{Notice, NoticeIndex};
+use crawler::store::{Arrival, NoticeStore};
+use index::Notice;
 
 use super::Ctx;
 use crate::UsageError;
@@ -34,8 +35,7 @@ pub fn run(ctx: &Ctx, args: ImportArgs) -> Result<ExitCode> {
     for (line, reason) in &parsed.skipped {
         tracing::warn!(line, "{}: skipped: {reason}", name.display());
     }
-    let index = ctx.open_index()?;
-    let count = write(&index, &parsed.notices)?;
+    let count = write(ctx, &parsed.notices)?;
     eprint!("imported {count} notices from {}", name.display());
     if args.skip_bad {
         eprint!(" ({} bad lines skipped)", parsed.skipped.len());
@@ -44,17 +44,15 @@ pub fn run(ctx: &Ctx, args: ImportArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The one write of an import: every notice as it is (its `first_seen`
-/// included, so the round trip is exact), then one commit; nothing is
-/// visible unless all of it is.
-fn write(index: &NoticeIndex, notices: &[Notice]) -> Result<usize> {
-    let mut writer = index.writer(1)?;
+/// The one write of an import, through the notice store: every notice as
+/// it is (its `first_seen` and `fetched_at` included, so the round trip is
+/// exact), then one commit; nothing is visible unless all of it is (a
+/// failure drops the store before its commit).
+fn write(ctx: &Ctx, notices: &[Notice]) -> Result<usize> {
+    let mut store = NoticeStore::open(&ctx.data.root)?;
     for notice in notices {
-        if let Err(e) = writer.upsert(notice) {
-            writer.rollback()?;
-            return Err(e).with_context(|| format!("cannot index {:?}", notice.id));
-        }
+        store.accept(Arrival::imported(notice.clone())).with_context(|| format!("cannot index {:?}", notice.id))?;
     }
-    writer.commit("import")?;
+    store.close("import")?;
     Ok(notices.len())
 }
