@@ -69,7 +69,7 @@ impl Records {
         for record in open(path).map_err(unreadable)? {
             // A damaged record ends the first pass; the second reports it.
             let Ok(record) = record else { break };
-            let Some((url, answer)) = answer(&record) else { continue };
+            let Some((url, answer)) = answer(record) else { continue };
             let Ok(answer) = answer else { continue };
             if answer.status != 200 || is_html(answer.content_type.as_deref()) || total > MAX_FILES_BYTES {
                 continue;
@@ -120,7 +120,8 @@ impl Iterator for Records {
                     return Some(Item::Refused(Refusal { origin: self.origin(), reason }));
                 }
             };
-            let Some((url, answer)) = answer(&record) else { continue };
+            let fetched_at: DateTime<Utc> = *record.date();
+            let Some((url, answer)) = answer(record) else { continue };
             let refuse = |reason| Some(Item::Refused(Refusal { origin: format!("{} <{url}>", self.origin()), reason }));
             let answer = match answer {
                 Ok(a) => a,
@@ -140,7 +141,6 @@ impl Iterator for Records {
             }
             let page = page_from(url.clone(), answer.content_type, answer.body);
             let attachments = linked_files(&page.text, &url, &self.files);
-            let fetched_at: DateTime<Utc> = *record.date();
             return Some(Item::Page(Box::new(SavedPage {
                 origin: self.origin(),
                 url: Some(url),
@@ -168,21 +168,23 @@ fn sniffs_html(body: &[u8]) -> bool {
 
 /// The target URL and the answer of a `response` or `resource` record with
 /// an http(s) target; `None` for every other record.
-fn answer(record: &Record<BufferedBody>) -> Option<(Url, Result<Answer, Reason>)> {
-    let kind = record.warc_type();
+fn answer(record: Record<BufferedBody>) -> Option<(Url, Result<Answer, Reason>)> {
+    let kind = record.warc_type().clone();
     if !matches!(kind, RecordType::Response | RecordType::Resource) {
         return None;
     }
-    let target = record.header(WarcHeader::TargetURI)?;
+    // Raw headers: `Record::header` panics on a value that is not UTF-8.
+    let (head, body) = record.into_raw_parts();
+    let header = |h: WarcHeader| head.as_ref().get(&h).map(|v| String::from_utf8_lossy(v).into_owned());
+    let target = header(WarcHeader::TargetURI)?;
     let url = Url::parse(target.trim().trim_start_matches('<').trim_end_matches('>')).ok()?;
     if !matches!(url.scheme(), "http" | "https") {
         return None;
     }
-    let answer = if *kind == RecordType::Response {
-        parse_http(record.body())
+    let answer = if kind == RecordType::Response {
+        parse_http(&body)
     } else {
-        let content_type = record.header(WarcHeader::ContentType).map(|c| c.into_owned());
-        Ok(Answer { status: 200, content_type, body: record.body().to_vec() })
+        Ok(Answer { status: 200, content_type: header(WarcHeader::ContentType), body })
     };
     Some((url, answer))
 }
