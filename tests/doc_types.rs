@@ -166,8 +166,16 @@ fn export_round_trips_the_fields() {
     assert!(out.status.success());
     let exported: Vec<Notice> =
         String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    // What the store stamped on the way in: when each page was fetched, and
+    // first seen (now); the rest must come back as it went in.
     let mut want = fixtures();
+    for n in &mut want {
+        n.fetched_at = Some(server_support::fetched());
+    }
     let mut got = exported;
+    for n in &got {
+        assert!(n.first_seen.is_some(), "{} has no first_seen", n.id);
+    }
     for n in want.iter_mut().chain(got.iter_mut()) {
         n.first_seen = None;
     }

@@ -51,6 +51,9 @@ pub const MAPPINGS: &[(&str, Kind)] = &[
     (schema::PUBLISHED, Kind::Date),
     (schema::FIRST_SEEN, Kind::Date),
     (schema::WITHDRAWN, Kind::Boolean),
+    (schema::DOC_TYPE, Kind::Keyword),
+    (schema::STATUS, Kind::Keyword),
+    (schema::COMMENT_CLOSE, Kind::Date),
     (LANG, Kind::Keyword),
     (ATTACHMENT_TEXT, Kind::Text),
     (ATTACHMENTS, Kind::Stored),
@@ -94,6 +97,9 @@ fn value(n: &Notice, field: &str) -> Option<Value> {
         schema::PUBLISHED => n.published.map(|d| json!(d.format("%Y-%m-%d").to_string())),
         schema::FIRST_SEEN => n.first_seen.map(|t| json!(t.to_rfc3339())),
         schema::WITHDRAWN => Some(json!(n.withdrawn)),
+        schema::DOC_TYPE => n.doc_type.map(|t| json!(t.id())),
+        schema::STATUS => n.status.map(|s| json!(s.id())),
+        schema::COMMENT_CLOSE => n.comment_close.map(|d| json!(d.format("%Y-%m-%d").to_string())),
         LANG => Some(json!(n.lang)),
         ATTACHMENT_TEXT => non_empty(n.attachments.iter().filter_map(|a| a.name.clone()).collect()),
         ATTACHMENTS => (!n.attachments.is_empty()).then(|| json!(n.attachments)),
@@ -151,6 +157,9 @@ mod tests {
         n.attachments =
             vec![Attachment { url: "http://www.nmpa.gov.cn/1.docx".into(), name: Some("技术要求".into()) }];
         n.links = vec!["http://www.nmpa.gov.cn/2.html".into()];
+        n.doc_type = Some(crate::DocType::Announcement);
+        n.status = Some(crate::Status::Draft);
+        n.comment_close = NaiveDate::from_ymd_opt(2020, 6, 30);
         n
     }
 

@@ -1,7 +1,7 @@
 //! One module per subcommand.
 
-pub mod comments;
 pub mod backup;
+pub mod comments;
 pub mod completions;
 pub mod crawl;
 pub mod digest;

@@ -365,7 +365,7 @@ fn search_request(p: &SearchParams) -> Result<SearchRequest, ApiError> {
     let comments_open = match p.comments_open.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(d) => Some(
-            index::filters::parse_comments_open(d, Utc::now().date_naive())
+            index::filters::parse_comments_open(d, chrono::Utc::now().date_naive())
                 .map_err(|e| ApiError::from_index("comments_open", e))?,
         ),
     };

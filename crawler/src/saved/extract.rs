@@ -43,11 +43,7 @@ fn source_for(url: &url::Url) -> Option<Box<dyn Source>> {
 /// its challenge, if any.
 fn anyones_challenge(saved: &SavedPage) -> Option<Facet> {
     let default = SourceSettings::default();
-    sources::NAMES
-        .iter()
-        .filter_map(|n| sources::by_name(n, &default))
-        .find(|s| s.is_challenge(&saved.page))
-        .map(|s| s.id())
+    sources::SOURCES.iter().map(|d| (d.build)(&default)).find(|s| s.is_challenge(&saved.page)).map(|s| s.id())
 }
 
 /// A challenge page holds next to no text; a real page of one site can

@@ -138,12 +138,17 @@ async function render() {
   const forTypes = s.types.length ? getJson(apiQuery(s, { withTypes: false, limit: 1 })) : main;
   const forStatus = s.status ? getJson(apiQuery(s, { withStatus: false, limit: 1 })) : main;
   try {
-    const [r, rs, rm, known] = await Promise.all([main, forSources, forMonths, knownSources()]);
+    const [r, rs, rm, rt, rst, , known] = await Promise.all([
+      main,
+      forSources,
+      forMonths,
+      forTypes,
+      forStatus,
+      labelsLoaded,
+      knownSources(),
+    ]);
     if (mine !== generation) return;
-    showResults(s, r, rs.facets.source, rm.facets.month, known);
-    const [r, rs, rm, rt, rst] = await Promise.all([main, forSources, forMonths, forTypes, forStatus, labelsLoaded]);
-    if (mine !== generation) return;
-    showResults(s, r, rs.facets.source, rm.facets.month, rt.facets.doc_type || {}, rst.facets.status || {});
+    showResults(s, r, rs.facets.source, rm.facets.month, rt.facets.doc_type || {}, rst.facets.status || {}, known);
   } catch (e) {
     if (mine !== generation) return;
     showError(e.message);
@@ -182,8 +187,7 @@ async function showIntro() {
   }
 }
 
-function showResults(s, r, sourceCounts, monthCounts, known) {
-function showResults(s, r, sourceCounts, monthCounts, typeCounts, statusCounts) {
+function showResults(s, r, sourceCounts, monthCounts, typeCounts, statusCounts, known) {
   $("error").hidden = true;
   $("intro").hidden = true;
   $("toolbar").hidden = false;
@@ -199,7 +203,6 @@ function showResults(s, r, sourceCounts, monthCounts, typeCounts, statusCounts) 
   renderExpanded(s, r.expanded || {});
   $("hits").replaceChildren(...r.hits.map(hitItem));
   renderSources(s, sourceCounts, known);
-  renderSources(s, sourceCounts);
   renderKinds(s, typeCounts, statusCounts);
   renderHistogram(s, monthCounts);
   renderPager(s, r.total);
