@@ -48,6 +48,10 @@ pub struct DigestSeed {
     pub text: String,
 }
 
+/// What a plan resolves to: what it holds, the sources to crawl, the
+/// notices to store before crawling (a digest's items).
+type Resolved = (PlanInfo, Vec<Box<dyn Source>>, Vec<Notice>);
+
 /// What one crawl does.
 #[derive(Debug, Clone)]
 pub struct CrawlPlan {
@@ -90,7 +94,7 @@ impl CrawlPlan {
     }
 
     /// The sources to crawl and the notices to store first.
-    fn resolve(&self) -> Result<(PlanInfo, Vec<Box<dyn Source>>, Vec<Notice>)> {
+    fn resolve(&self) -> Result<Resolved> {
         let mut list: Vec<Box<dyn Source>> = Vec::new();
         let mut seeds = Vec::new();
         let mut info = PlanInfo::default();
