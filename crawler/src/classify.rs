@@ -25,6 +25,8 @@ use std::sync::LazyLock;
 
 use chrono::{Datelike, Months, NaiveDate, Weekday};
 use index::{DocType, Notice, Status};
+
+use crate::date;
 use regex::Regex;
 
 /// What a source knows of a notice beyond its title and text.
@@ -286,30 +288,11 @@ fn zh_number(s: &str) -> Option<u32> {
     }
 }
 
-static ZH_YMD: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(\d{4})\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})").expect("valid regex"));
-static MDY_SLASH: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(\d{1,2})/(\d{1,2})/(\d{4})$").expect("valid regex"));
-
-/// One of the [`DATE`] forms as a date.
+/// One of the [`DATE`] forms as a date, read by the crate's one date
+/// parser ([`crate::date`]).
 fn parse_date(s: &str) -> Option<NaiveDate> {
     let s = s.trim();
-    if let Some(c) = MDY_SLASH.captures(s) {
-        return NaiveDate::from_ymd_opt(c[3].parse().ok()?, c[1].parse().ok()?, c[2].parse().ok()?);
-    }
-    if let Some(c) = ZH_YMD.captures(s) {
-        return NaiveDate::from_ymd_opt(c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?);
-    }
-    // English month names: normalise to "30 Jun 2020".
-    let cleaned = s.replace([',', '.'], " ");
-    let words: Vec<&str> = cleaned.split_whitespace().collect();
-    let (day, month, year) = match words.as_slice() {
-        [m, d, y] if m.chars().next()?.is_alphabetic() => (*d, *m, *y),
-        [d, m, y] => (*d, *m, *y),
-        _ => return None,
-    };
-    let month3: String = month.chars().take(3).collect();
-    NaiveDate::parse_from_str(&format!("{day} {month3} {year}"), "%d %b %Y").ok()
+    date::mdy(s).or_else(|| date::cn(s)).or_else(|| date::ymd(s)).or_else(|| date::worded(s))
 }
 
 #[cfg(test)]

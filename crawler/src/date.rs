@@ -33,6 +33,11 @@ static MDY: LazyLock<Regex> =
 static DMY_DOTS: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?:^|\D)(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})(?:\D|$)").expect("valid regex"));
 /// `6 October 2005` (ECA).
+static WORDED: LazyLock<Regex> = LazyLock::new(|| {
+    let m = r"(Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?";
+    Regex::new(&format!(r"(?i)\b{m}\s+(\d{{1,2}}),?\s+((?:19|20)\d{{2}})\b|\b(\d{{1,2}})\s+{m}\s+((?:19|20)\d{{2}})\b"))
+        .expect("valid regex")
+});
 static DMY_WORDS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b(\d{1,2}) (January|February|March|April|May|June|July|August|September|October|November|December) (\d{4})\b")
         .expect("valid regex")
@@ -79,6 +84,27 @@ pub fn dmy_words(s: &str) -> Option<NaiveDate> {
     DMY_WORDS
         .captures_iter(s)
         .find_map(|c| NaiveDate::parse_from_str(&format!("{} {} {}", &c[1], &c[2], &c[3]), "%d %B %Y").ok())
+}
+
+/// The first worded date, month first or day first, full or abbreviated
+/// month names: `June 30, 2020`, `Jun. 30 2020`, `30 Sept 2020`.
+pub fn worded(s: &str) -> Option<NaiveDate> {
+    let month = |m: &str| -> Option<u32> {
+        let m3: String = m.chars().take(3).collect::<String>().to_ascii_lowercase();
+        let i = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+            .iter()
+            .position(|x| *x == m3)?;
+        u32::try_from(i + 1).ok()
+    };
+    WORDED.captures_iter(s).find_map(|c| match (c.get(1), c.get(2), c.get(3), c.get(4), c.get(5), c.get(6)) {
+        (Some(m), Some(d), Some(y), ..) => {
+            from_parts(num(Some(y)), i32::try_from(month(m.as_str())?).ok(), num(Some(d)))
+        }
+        (.., Some(d), Some(m), Some(y)) => {
+            from_parts(num(Some(y)), i32::try_from(month(m.as_str())?).ok(), num(Some(d)))
+        }
+        _ => None,
+    })
 }
 
 /// A feed date: RFC 2822 (RSS `pubDate`) or RFC 3339 (Atom), else a worded
@@ -133,6 +159,17 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn worded_dates_month_or_day_first() {
+        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+        assert_eq!(worded("Comments due by June 30, 2020."), d(2020, 6, 30));
+        assert_eq!(worded("closes Jun. 30 2020"), d(2020, 6, 30));
+        assert_eq!(worded("on 30 Sept 2020"), d(2020, 9, 30));
+        assert_eq!(worded("may 5, 2021"), d(2021, 5, 5));
+        assert_eq!(worded("Junk 30, 2020"), None);
+        assert_eq!(worded("February 30, 2020"), None);
+    }
 
     fn d(y: i32, m: u32, day: u32) -> Option<NaiveDate> {
         NaiveDate::from_ymd_opt(y, m, day)
