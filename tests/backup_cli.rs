@@ -4,6 +4,8 @@
 //! claims nothing its index lacks. Also: logs piped to a file carry no
 //! terminal escape codes.
 
+mod cli_support;
+
 #[path = "../crawler/tests/support/mod.rs"]
 mod support;
 
@@ -26,16 +28,9 @@ fn page(i: usize) -> String {
     )
 }
 
+// Colour is left to the binary: a test here checks it stays off when piped.
 fn notices(data: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env_remove("NOTICES_DATA_DIR")
-        .env_remove("NOTICES_CONFIG")
-        .env_remove("NOTICES_LOG")
-        .output()
-        .unwrap()
+    cli_support::notices_at(data).args(args).output().expect("the notices binary runs")
 }
 
 fn committed_ids(data: &Path) -> BTreeSet<String> {

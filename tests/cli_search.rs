@@ -2,6 +2,8 @@
 //! `export`: the built binary, run in a temporary data directory, on the
 //! sample digest the project ships.
 
+mod cli_support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -15,15 +17,7 @@ fn sample_digest() -> PathBuf {
 }
 
 fn notices(data: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env_remove("NOTICES_DATA_DIR")
-        .env_remove("NOTICES_CONFIG")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the notices binary runs")
+    cli_support::run(data, args)
 }
 
 fn stdout(o: &Output) -> String {

@@ -2,6 +2,8 @@
 //! people's machines have (unzip and the document XML; poppler's
 //! `pdftotext`) hold every item's title and document number.
 
+mod cli_support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -9,15 +11,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_notices");
 const WEEK: [&str; 4] = ["--since", "2020-05-11", "--until", "2020-05-15"];
 
 fn notices(data: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env_remove("NOTICES_DATA_DIR")
-        .env_remove("NOTICES_CONFIG")
-        .env_remove("NOTICES_BROWSER")
-        .output()
-        .unwrap()
+    cli_support::run(data, args)
 }
 
 fn sample_dir(root: &Path) -> PathBuf {

@@ -2,26 +2,20 @@
 //! and comment periods, in `notices search`, `notices comments`, `notices
 //! export`, the JSON API and the Atom feed, on a temp data directory.
 
+mod cli_support;
+
 mod server_support;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use chrono::NaiveDate;
 use index::{DocType, Notice, Source, Status};
 use serde_json::Value;
-use server_support::{BIN, Server, enc, index_notices};
+use server_support::{Server, enc, index_notices};
 
 fn notices(data: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env_remove("NOTICES_DATA_DIR")
-        .env_remove("NOTICES_CONFIG")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the notices binary runs")
+    cli_support::run(data, args)
 }
 
 fn day(s: &str) -> NaiveDate {

@@ -2,22 +2,20 @@
 //! a malformed line (refused whole, or skipped and counted), and the
 //! OpenSearch bulk file and template checked against the schema.
 
+mod cli_support;
+
 mod server_support;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use serde_json::Value;
-use server_support::{BIN, fixtures, index_notices};
+use server_support::{fixtures, index_notices};
 
 fn notices(data: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data)
+    let mut child = cli_support::notices_at(data)
         .args(args)
-        .env_remove("NOTICES_DATA_DIR")
-        .env_remove("NOTICES_CONFIG")
         .env("NO_COLOR", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

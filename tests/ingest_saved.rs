@@ -3,27 +3,19 @@
 //! directory, on the fixtures of `crawler/tests/fixtures/saved/` (made by
 //! chromium and wget, see their PROVENANCE.md).
 
+mod cli_support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_notices");
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("crawler/tests/fixtures/saved").join(name)
 }
 
 fn notices(data: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env_remove("NOTICES_DATA_DIR")
-        .env_remove("NOTICES_CONFIG")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the notices binary runs")
+    cli_support::run(data, args)
 }
 
 fn ingest(data: &Path, path: &Path) -> Output {
