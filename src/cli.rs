@@ -52,6 +52,8 @@ pub enum Command {
     GenCorpus(commands::gen_corpus::GenCorpusArgs),
     /// Run the local query server.
     Serve(commands::serve::ServeArgs),
+    /// Read the kept attachment files again with this version's extractors (no download).
+    Reextract(commands::reextract::ReextractArgs),
     /// Copy the index and crawl state consistently, even while a server or crawl runs.
     Backup(commands::backup::BackupArgs),
     /// Check configuration, data directory, index, crawl state, lock and browser.

@@ -68,6 +68,7 @@ mod tests {
             url: Some("http://www.nmpa.gov.cn/WS04/CL2138/377442.html".into()),
             agency: None,
             attachments: vec![],
+            matched_attachment: None,
             snippet: "一致性评价".into(),
             highlights: vec![],
             snippet_html: String::new(),

@@ -147,7 +147,7 @@ fn opensearch_bulk_and_template_match_the_schema() {
     for (field, kind) in [
         (index::schema::TITLE, "text"),
         (index::schema::BODY, "text"),
-        (index::opensearch::ATTACHMENT_TEXT, "text"),
+        (index::schema::ATTACHMENT_TEXT, "text"),
         (index::schema::SOURCE, "keyword"),
         (index::schema::DOC_NUMBER, "keyword"),
         (index::schema::PUBLISHED, "date"),

@@ -132,7 +132,15 @@ fn an_mhtml_and_a_warc_are_ingested() {
     let out = ingest(dir.path(), &fixture("session.warc.gz"));
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
-    assert!(err.contains("3 new, 0 updated, 0 unchanged; 1 attachment files found in archives; 2 refused"), "{err}");
+    assert!(
+        err.contains("3 new, 0 updated, 0 unchanged; 1 attachment files found in archives, 1 with text; 2 refused"),
+        "{err}"
+    );
+    // The archived PDF is read as a crawl reads a download: a phrase only it holds finds its notice.
+    assert_eq!(
+        search(dir.path(), &["\"溶出曲线对比研究\""]),
+        ["http://www.nmpa.gov.cn/xxgk/ggtg/qtggtg/20200514170101220.html"]
+    );
     assert!(err.contains("challenge.html>: an anti-bot challenge page"), "{err}");
     assert!(err.contains("HTTP 404"), "{err}");
     assert_eq!(

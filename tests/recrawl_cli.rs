@@ -55,7 +55,8 @@ fn config(dir: &Path, s: &FixtureServer) -> PathBuf {
     std::fs::write(
         &path,
         format!(
-            "[crawl]\ndelay_ms = 0\nretries = 0\nbackoff_base_ms = 20\nrecheck_secs = 0\ngone_after = 2\n\
+            // About pages: the fixture site does not serve the files its pages link.
+            "[crawl]\nfetch_attachments = false\ndelay_ms = 0\nretries = 0\nbackoff_base_ms = 20\nrecheck_secs = 0\ngone_after = 2\n\
              max_crawl_delay_secs = 0\ncommit_every = 2\n\n[crawl.sources.nmpa]\nstart_urls = [\"{}\"]\n\n\
              [crawl.sources.cnipa]\nenabled = false\n[crawl.sources.cde]\nenabled = false\n\
              [crawl.sources.fda]\nenabled = false\n[crawl.sources.eca]\nenabled = false\n",

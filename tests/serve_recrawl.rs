@@ -33,7 +33,7 @@ fn fixture(rel: &str) -> Vec<u8> {
 fn config(dir: &Path, s: &FixtureServer) -> PathBuf {
     let path = dir.join("config.toml");
     let text = format!(
-        "[crawl]\ndelay_ms = 0\nretries = 0\nrecheck_secs = 0\nmax_crawl_delay_secs = 0\n\n\
+        "[crawl]\nfetch_attachments = false\ndelay_ms = 0\nretries = 0\nrecheck_secs = 0\nmax_crawl_delay_secs = 0\n\n\
          [crawl.sources.nmpa]\nstart_urls = [\"{}\"]\n\
          [crawl.sources.cnipa]\nenabled = false\n[crawl.sources.cde]\nenabled = false\n\
          [crawl.sources.fda]\nenabled = false\n[crawl.sources.eca]\nenabled = false\n",

@@ -64,10 +64,20 @@ pub struct CrawlConfig {
     pub commit_every: usize,
     /// Stop after this many fetched pages (none: no limit).
     pub max_pages: Option<usize>,
-    /// Look at the attachments notices link (HEAD: size and type into the
-    /// crawl state, nothing downloaded or indexed). Off by default: each is
-    /// one more request to the agency.
+    /// Download the attachments notices link (on the crawl's hosts), read
+    /// their text and index it with the notice. Each is one more request to
+    /// the agency, made under the same politeness, robots.txt and
+    /// conditional re-fetch as pages; an unchanged file is neither
+    /// downloaded nor read again.
     pub fetch_attachments: bool,
+    /// Caps on reading one attachment: size (`max_bytes`, also the download
+    /// cap), time, unzipped bytes, zip members, nesting, text kept.
+    pub extract: extract::Limits,
+    /// Disk kept for downloaded attachments (their bytes and what was read of
+    /// them, under `attachments/` in the data directory), in MiB, so that a
+    /// better extractor can read them again without downloading
+    /// (`notices reextract`). The oldest go first; 0 keeps none.
+    pub attachment_cache_mb: u64,
     /// Hosts the crawl may visit besides those of the sources' start URLs.
     pub allowed_hosts: Vec<String>,
     /// Per-source settings, keyed by source name (`cnipa`, `cde`, `nmpa`, `fda`, `eca`).
@@ -98,7 +108,9 @@ impl Default for CrawlConfig {
             gone_after: 3,
             commit_every: 50,
             max_pages: None,
-            fetch_attachments: false,
+            fetch_attachments: true,
+            extract: extract::Limits::default(),
+            attachment_cache_mb: 1024,
             allowed_hosts: Vec::new(),
             sources: BTreeMap::new(),
         }
@@ -117,6 +129,9 @@ impl CrawlConfig {
             backoff_base_ms: 20,
             backoff_max_ms: 2000,
             recheck_secs: 0,
+            // Tests of pages link files their fixture sites do not serve;
+            // the attachment tests turn this on.
+            fetch_attachments: false,
             ..CrawlConfig::default()
         }
     }

@@ -19,10 +19,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use index::Notice;
+use index::{AttachmentFile, Notice};
 use sha2::{Digest, Sha256};
 use tokio::task::JoinSet;
 
+use crate::attachments::{self, KeptFiles};
 use crate::config::CrawlConfig;
 use crate::error::Result;
 use crate::fetch::{AllowedHosts, Conditional, Fetch, Fetcher, Outcome};
@@ -101,9 +102,33 @@ pub struct Summary {
     pub stopped_early: bool,
     /// Whether it was asked to stop ([`Engine::stop_on`]) before its end.
     pub interrupted: bool,
+    /// What became of the attachments.
+    pub attachments: AttachmentSummary,
     /// Wall time (in seconds in the JSON).
     #[serde(rename = "seconds", serialize_with = "as_seconds")]
     pub elapsed: Duration,
+}
+
+/// What a crawl did with attachments.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct AttachmentSummary {
+    /// Files downloaded and read this run.
+    pub read: u64,
+    /// Bytes of the files read.
+    pub bytes: u64,
+    /// Files that gave text.
+    pub text: u64,
+    /// Files read without text (a scan, an unsupported format), with no error.
+    pub no_text: u64,
+    /// Files that could not be read (malformed, encrypted, a zip bomb, too
+    /// large, the time cap), each with its reason in `errors`.
+    pub unreadable: u64,
+    /// Files found unchanged (304, or the same bytes): not read again.
+    pub unchanged: u64,
+    /// Notices whose attachment text changed and were re-indexed.
+    pub notices_updated: u64,
+    /// Why each unreadable file could not be read (the crawl went on).
+    pub errors: Vec<UrlError>,
 }
 
 fn as_seconds<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -139,6 +164,8 @@ pub struct Engine {
     counted: HashSet<String>,
     /// Set to true to stop the crawl at the next commit boundary.
     stop: Option<tokio::sync::watch::Receiver<bool>>,
+    /// Kept copies of downloaded attachments.
+    kept: KeptFiles,
 }
 
 impl std::fmt::Debug for Engine {
@@ -153,6 +180,9 @@ struct Done {
     key: String,
     record: UrlRecord,
     fetch: Fetch,
+    /// Of an attachment whose bytes are new: what was read of them (read in
+    /// the fetch task, off the engine's loop and the runtime's threads).
+    read: Option<AttachmentFile>,
 }
 
 /// The run's queue: what waits, what was ever queued, and the state rows
@@ -181,12 +211,16 @@ struct Validators {
     etag: Option<String>,
     last_modified: Option<String>,
     length: Option<u64>,
+    /// The body was cut at its cap.
+    truncated: bool,
 }
 
 impl Engine {
     /// A crawl of `sources` into `store` (which holds the data directory's crawl lock).
     pub fn new(cfg: CrawlConfig, sources: Vec<Box<dyn Source>>, store: NoticeStore) -> Engine {
+        let kept = KeptFiles::new(store.root(), cfg.attachment_cache_mb);
         Engine {
+            kept,
             cfg,
             sources: sources.into_iter().map(Arc::from).collect(),
             store,
@@ -312,6 +346,10 @@ impl Engine {
                     // An anti-bot wall is not knocked on again before its backoff is over.
                     if matches!(item.kind, PageKind::Detail | PageKind::Attachment) && (finished || record.walled(now))
                     {
+                        if item.kind == PageKind::Attachment {
+                            // Read before, maybe for another notice: its text joins this one.
+                            self.attach_kept(&item, &record, now)?;
+                        }
                         self.summary.skipped += 1;
                         q.batch.done.push(key);
                         continue;
@@ -333,9 +371,16 @@ impl Engine {
                     let fetcher = fetcher.clone();
                     *in_flight.entry(host.clone()).or_default() += 1;
                     started_fetches += 1;
+                    let (kept, limits) = (self.kept.clone(), self.cfg.extract.clone());
                     tasks.spawn(async move {
                         let fetch = fetcher.fetch(&item.request(), &cond).await;
-                        Done { item, key, record, fetch }
+                        let read = match (&item.kind, &fetch.outcome) {
+                            (PageKind::Attachment, Outcome::Fetched { page, truncated, length, .. }) => {
+                                read_attachment(page, *truncated, *length, &record, &kept, &limits).await
+                            }
+                            _ => None,
+                        };
+                        Done { item, key, record, fetch, read }
                     });
                 }
             }
@@ -502,7 +547,7 @@ impl Engine {
 
     /// One finished request: what became of the page, then its settlement.
     fn handle(&mut self, done: Done, allowed: &AllowedHosts, q: &mut Queue) -> Result<()> {
-        let Done { item, key, mut record, fetch } = done;
+        let Done { item, key, mut record, fetch, read } = done;
         let now = now_ms();
         self.summary.requests += fetch.requests as u64;
         self.summary.bytes += fetch.bytes;
@@ -518,14 +563,24 @@ impl Engine {
                 record.bytes = Some(page.body.len() as i64);
                 record.content_type = page.content_type.clone();
                 self.summary.pages += 1;
-                let v = Validators { etag, last_modified, length };
-                self.on_page(&item, &mut record, &page, v, truncated, allowed, q, now)?
+                let v = Validators { etag, last_modified, length, truncated };
+                self.on_page(&item, &mut record, &page, v, read, allowed, q, now)?
             }
             Outcome::NotModified => {
                 record.status = Some(304);
                 self.summary.not_modified += 1;
                 self.summary.sources.entry(item.source.clone()).or_default().not_modified += 1;
                 record.marker = item.changed.clone().or(record.marker.take());
+                if item.kind == PageKind::Attachment {
+                    self.summary.attachments.unchanged += 1;
+                    self.attach_kept(&item, &record, now)?;
+                }
+                if item.kind == PageKind::Detail
+                    && let Some(notice) = self.store.get(&Notice::id_for_url(item.url.as_str()))?
+                {
+                    // The page stands; its files may have changed on their own.
+                    self.enqueue_attachments(&item, &notice, allowed, q);
+                }
                 if item.kind == PageKind::Listing {
                     // What it led to last time is still what it leads to.
                     let children: Vec<QueueItem> =
@@ -561,13 +616,14 @@ impl Engine {
         record: &mut UrlRecord,
         page: &Page,
         v: Validators,
-        truncated: bool,
+        read: Option<AttachmentFile>,
         allowed: &AllowedHosts,
         q: &mut Queue,
         now: i64,
     ) -> Result<PageOutcome> {
         let source = self.source(&item.source);
-        if truncated && item.kind != PageKind::Attachment {
+        // An attachment over its cap is recorded as such by `read_attachment`.
+        if v.truncated && item.kind != PageKind::Attachment {
             let reason = format!("oversized: body larger than {} bytes, cut and not parsed", self.cfg.max_body_bytes);
             return Ok(PageOutcome::Failed { reason });
         }
@@ -588,7 +644,7 @@ impl Engine {
         match item.kind {
             PageKind::Listing => self.on_listing(source.as_ref(), item, record, page, v, q, now),
             PageKind::Detail => self.on_detail(source.as_ref(), item, record, page, v, allowed, q, now),
-            PageKind::Attachment => Ok(on_attachment(record, page, v, now)),
+            PageKind::Attachment => self.on_attachment(item, record, page, v, read, now),
         }
     }
 
@@ -664,17 +720,7 @@ impl Engine {
         // The extracted content decides, not the bytes: many pages change a
         // timestamp or a counter on every view.
         let hash = notice.content_hash();
-        let mut looks = Vec::new();
-        for a in &notice.attachments {
-            match url::Url::parse(&a.url).ok().filter(|u| allowed.allows(u)) {
-                Some(url) if self.cfg.fetch_attachments => {
-                    let req = crate::sources::Request::get(url, PageKind::Attachment);
-                    looks.push(QueueItem::new(&item.source, &req, None));
-                }
-                _ => q.batch.seen.push(UrlRecord::new(&a.url, &a.url, &item.source, PageKind::Attachment)),
-            }
-        }
-        q.enqueue(looks);
+        self.enqueue_attachments(item, &notice, allowed, q);
         let same = record.failures == 0
             && record.content_hash.as_deref() == Some(hash.as_str())
             && self.store.get(&notice.id)?.is_some();
@@ -689,6 +735,101 @@ impl Engine {
         record.last_modified = v.last_modified;
         record.marker = item.changed.clone();
         Ok(PageOutcome::Fetched { changed: !same })
+    }
+
+    /// A downloaded attachment: what was read of it joins its notice (kept
+    /// for a later re-extraction); the same bytes as last time are not read again.
+    fn on_attachment(
+        &mut self,
+        item: &QueueItem,
+        record: &mut UrlRecord,
+        page: &Page,
+        v: Validators,
+        read: Option<AttachmentFile>,
+        now: i64,
+    ) -> Result<PageOutcome> {
+        let file = match read {
+            Some(file) => {
+                self.kept.keep(&page.body, &file);
+                let a = &mut self.summary.attachments;
+                a.read += 1;
+                a.bytes += page.body.len() as u64;
+                match (&file.error, file.chars) {
+                    (Some(e), _) => {
+                        a.unreadable += 1;
+                        a.errors.push(UrlError { url: item.url.to_string(), reason: e.clone(), blocked: false });
+                        tracing::warn!(url = %item.url, reason = %e, "attachment unreadable");
+                    }
+                    (None, 0) => a.no_text += 1,
+                    (None, _) => a.text += 1,
+                }
+                Some(file)
+            }
+            None => {
+                self.summary.attachments.unchanged += 1;
+                self.kept.read_of(&attachments::sha256(&page.body))
+            }
+        };
+        let fingerprint = match &file {
+            Some(f) if !f.sha256.is_empty() => f.sha256.clone(),
+            Some(f) => format!("too_large:{}", f.size),
+            None => attachments::sha256(&page.body),
+        };
+        record.bytes = Some(v.length.filter(|_| v.truncated).unwrap_or(page.body.len() as u64) as i64);
+        let changed = record.content_hash.as_deref() != Some(fingerprint.as_str());
+        if changed {
+            record.last_changed = Some(now);
+        }
+        record.content_hash = Some(fingerprint);
+        record.etag = v.etag;
+        record.last_modified = v.last_modified;
+        record.marker = item.changed.clone();
+        if let Some(file) = file {
+            self.attach(item, file, now)?;
+        }
+        Ok(PageOutcome::Fetched { changed })
+    }
+
+    /// The reading kept of an attachment not downloaded this time (304, or
+    /// not due) joins its notice, when the notice lacks it.
+    fn attach_kept(&mut self, item: &QueueItem, record: &UrlRecord, now: i64) -> Result<()> {
+        match record.content_hash.as_deref().and_then(|sha| self.kept.read_of(sha)) {
+            Some(file) => self.attach(item, file, now),
+            None => Ok(()),
+        }
+    }
+
+    /// Sets what was read of attachment `item` on the notice that links it,
+    /// through the store (a change re-indexes the notice with the text).
+    fn attach(&mut self, item: &QueueItem, file: AttachmentFile, now: i64) -> Result<()> {
+        let Some(parent) = &item.parent else { return Ok(()) };
+        let Some(mut notice) = self.store.get(parent)? else { return Ok(()) };
+        // Compared as parsed URLs: a page may link `附件.pdf` that the queue holds percent-encoded.
+        let same = |a: &index::Attachment| url::Url::parse(&a.url).is_ok_and(|u| u == item.url);
+        let Some(a) = notice.attachments.iter_mut().find(|a| same(a)) else { return Ok(()) };
+        if a.file.as_ref() == Some(&file) {
+            return Ok(());
+        }
+        a.file = Some(file);
+        if self.store.accept(Arrival::fetched(notice, fetched_at(now)))? == Stored::Changed {
+            self.summary.attachments.notices_updated += 1;
+        }
+        Ok(())
+    }
+
+    /// Queues the attachments of `notice` (its page at `item`) that are on
+    /// the crawl's hosts; records the others as seen.
+    fn enqueue_attachments(&self, item: &QueueItem, notice: &Notice, allowed: &AllowedHosts, q: &mut Queue) {
+        let mut looks = Vec::new();
+        for a in &notice.attachments {
+            match url::Url::parse(&a.url).ok().filter(|u| allowed.allows(u)) {
+                Some(url) if self.cfg.fetch_attachments => {
+                    looks.push(QueueItem::attachment(&item.source, url, &notice.id, item.changed.clone()));
+                }
+                _ => q.batch.seen.push(UrlRecord::new(&a.url, &a.url, &item.source, PageKind::Attachment)),
+            }
+        }
+        q.enqueue(looks);
     }
 
     /// Settles a URL after its outcome: the report's counts, the gone
@@ -791,20 +932,31 @@ impl Engine {
     }
 }
 
-/// An attachment, looked at with HEAD: size and validators stand for its content.
-fn on_attachment(record: &mut UrlRecord, page: &Page, v: Validators, now: i64) -> PageOutcome {
-    let size = v.length.map(|l| l as i64).unwrap_or(page.body.len() as i64);
-    record.bytes = Some(size);
-    let fingerprint =
-        format!("{size}:{}:{}", v.etag.as_deref().unwrap_or(""), v.last_modified.as_deref().unwrap_or(""));
-    let changed = record.content_hash.as_deref() != Some(fingerprint.as_str());
-    if changed {
-        record.last_changed = Some(now);
+/// Reads a downloaded attachment whose bytes are new (or whose reading is
+/// not kept): on a thread of its own under the extraction's caps, so one
+/// pathological file never stalls the crawl. `None`: the same bytes as last
+/// time, read then; or not a file (an error status, a challenge page).
+async fn read_attachment(
+    page: &Page,
+    truncated: bool,
+    length: Option<u64>,
+    record: &UrlRecord,
+    kept: &KeptFiles,
+    limits: &extract::Limits,
+) -> Option<AttachmentFile> {
+    if !(200..300).contains(&page.status) {
+        return None;
     }
-    record.content_hash = Some(fingerprint);
-    record.etag = v.etag;
-    record.last_modified = v.last_modified;
-    PageOutcome::Fetched { changed }
+    let ct = page.content_type.as_deref();
+    if truncated {
+        return Some(attachments::too_large(length, limits.max_bytes, ct));
+    }
+    let sha = attachments::sha256(&page.body);
+    if record.content_hash.as_deref() == Some(sha.as_str()) && kept.has(&sha) {
+        return None;
+    }
+    let got = extract::extract_async(page.body.clone(), page.url.as_str(), ct, limits).await;
+    Some(attachments::read(&page.body, &sha, ct, got))
 }
 
 /// A time in Unix milliseconds as a date-time.

@@ -127,12 +127,11 @@ struct Raw {
     truncated: bool,
 }
 
-/// The HTTP method actually sent: attachments are only looked at (HEAD).
+/// The HTTP method actually sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Verb {
     Get,
     Post,
-    Head,
 }
 
 enum Step {
@@ -149,6 +148,7 @@ pub struct Fetcher {
     allowed: AllowedHosts,
     agent: String,
     max_body: usize,
+    max_attachment: usize,
     max_redirects: usize,
     retries: u32,
     backoff_base: Duration,
@@ -180,6 +180,7 @@ impl Fetcher {
             allowed,
             agent: robots::product_token(&user_agent).to_string(),
             max_body: cfg.max_body_bytes.max(1),
+            max_attachment: usize::try_from(cfg.extract.max_bytes).unwrap_or(usize::MAX).max(1),
             max_redirects: cfg.max_redirects,
             retries: cfg.retries,
             backoff_base: Duration::from_millis(cfg.backoff_base_ms),
@@ -312,14 +313,13 @@ impl Fetcher {
             let permit = self.politeness.acquire(&host).await;
             fetch.requests += 1;
             let started = std::time::Instant::now();
-            // An attachment is looked at, not downloaded: its size and type
-            // are recorded, its body never parsed.
             let verb = match method {
                 Method::Post => Verb::Post,
-                Method::Get if req.kind == PageKind::Attachment => Verb::Head,
                 Method::Get => Verb::Get,
             };
-            let result = self.send(url, verb, &req.form, &req.headers, cond, self.max_body).await;
+            // An attachment is read up to the extraction's size cap, a page up to the body cap.
+            let cap = if req.kind == PageKind::Attachment { self.max_attachment } else { self.max_body };
+            let result = self.send(url, verb, &req.form, &req.headers, cond, cap).await;
             drop(permit);
             let (status, reason, retry_after) = match result {
                 Ok(raw) => {
@@ -442,7 +442,6 @@ impl Fetcher {
         let mut rb = match verb {
             Verb::Get => self.client.get(url.clone()),
             Verb::Post => self.client.post(url.clone()).form(form),
-            Verb::Head => self.client.head(url.clone()),
         };
         for (name, value) in headers {
             rb = rb.header(name.as_str(), value.as_str());
@@ -458,8 +457,10 @@ impl Fetcher {
         let headers = resp.headers().clone();
         let declared = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
         let mut body = Vec::with_capacity(declared.unwrap_or(0).min(cap));
-        let mut truncated = false;
-        while let Some(chunk) = resp.chunk().await? {
+        // A body declared larger than the cap is not downloaded at all: the
+        // bytes would be thrown away.
+        let mut truncated = declared.is_some_and(|d| d > cap);
+        while !truncated && let Some(chunk) = resp.chunk().await? {
             let room = cap - body.len();
             if chunk.len() > room {
                 body.extend_from_slice(&chunk[..room]);

@@ -38,6 +38,7 @@
 //! hosts (the crawler's sources read their hosts from it).
 #![deny(missing_docs)]
 
+pub mod attachments;
 pub mod backup;
 pub mod browser;
 pub mod charset;

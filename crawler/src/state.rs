@@ -163,9 +163,12 @@ pub struct QueueItem {
     /// Date the listing gave.
     #[serde(default)]
     pub date: Option<NaiveDate>,
-    /// Change marker the listing gave.
+    /// Change marker the listing gave (of an attachment: its notice's).
     #[serde(default)]
     pub changed: Option<String>,
+    /// Of an attachment: the id of the notice that links it, whose text it joins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
 }
 
 impl QueueItem {
@@ -181,7 +184,15 @@ impl QueueItem {
             title: listed.and_then(|d| d.title.clone()),
             date: listed.and_then(|d| d.date),
             changed: listed.and_then(|d| d.changed.clone()),
+            parent: None,
         }
+    }
+
+    /// An attachment of notice `parent`, fetched again when the notice's
+    /// listed change marker moves (`changed`), else on its revisit schedule.
+    pub fn attachment(source: &str, url: Url, parent: &str, changed: Option<String>) -> Self {
+        let request = Request::get(url, PageKind::Attachment);
+        QueueItem { parent: Some(parent.to_string()), changed, ..QueueItem::new(source, &request, None) }
     }
 
     /// The request.

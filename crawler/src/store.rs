@@ -8,9 +8,11 @@
 //! of the data directory. [`NoticeStore::accept`] takes one [`Arrival`]
 //! and does, in this order:
 //!
-//! 1. read the stored version of the notice (the last commit);
+//! 1. read the stored version of the notice (as last accepted, committed or not);
 //! 2. stamp it: `first_seen` from the stored version (now for a new notice),
-//!    `fetched_at` from the arrival when it was fetched;
+//!    `fetched_at` from the arrival when it was fetched; what was read of
+//!    each attachment file the arrival did not read itself is kept from
+//!    the stored version (a page parsed again links the same files);
 //! 3. compare the content ([`Notice::content_hash`]) with the stored one:
 //!    equal → [`Stored::Unchanged`], nothing is written;
 //! 4. record the version in the history (SQLite, durable at once);
@@ -36,7 +38,7 @@
 //! good when killed in between: the next arrival compares equal with the
 //! index and records nothing.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -66,6 +68,9 @@ pub enum Via {
     /// A notice exported by `notices export`, imported as it was (its
     /// `fetched_at` and `first_seen` kept).
     Imported,
+    /// A stored notice whose attachments a newer extractor read again from
+    /// their kept copies (`notices reextract`): nothing was fetched.
+    Reextracted,
 }
 
 /// A notice arriving at the store, with what came with it. Built with
@@ -99,6 +104,11 @@ impl Arrival {
     /// A notice exported earlier (`notices import`), kept as it was.
     pub fn imported(notice: Notice) -> Arrival {
         Arrival { notice, via: Via::Imported, if_absent: false }
+    }
+
+    /// A stored notice with its attachments read again (`notices reextract`).
+    pub fn reextracted(notice: Notice) -> Arrival {
+        Arrival { notice, via: Via::Reextracted, if_absent: false }
     }
 
     /// A notice read from a page fetched at `at`.
@@ -140,6 +150,10 @@ pub struct NoticeStore {
     /// session (FDA's feed row, then its page) replaces that version rather
     /// than adding one.
     versioned: HashSet<String>,
+    /// Notices accepted since the last commit, as accepted: reads through
+    /// the store see them before the commit makes them visible to searches
+    /// (an attachment read minutes after its notice's page, in one batch).
+    pending: HashMap<String, Notice>,
     // Last, so that it is released after everything else is closed.
     _lock: CrawlLock,
 }
@@ -179,6 +193,7 @@ impl NoticeStore {
             history,
             state,
             versioned: HashSet::new(),
+            pending: HashMap::new(),
             _lock: lock,
         })
     }
@@ -208,9 +223,12 @@ impl NoticeStore {
         &self.history
     }
 
-    /// The stored notice with this id (as of the last commit).
+    /// The stored notice with this id: as accepted, even when not committed yet.
     pub fn get(&self, id: &str) -> Result<Option<Notice>> {
-        Ok(self.index.get(id)?)
+        match self.pending.get(id) {
+            Some(n) => Ok(Some(n.clone())),
+            None => Ok(self.index.get(id)?),
+        }
     }
 
     /// Takes a notice from any origin: compares, stamps, records the
@@ -219,9 +237,12 @@ impl NoticeStore {
     pub fn accept(&mut self, arrival: Arrival) -> Result<Stored> {
         let Arrival { mut notice, via, if_absent } = arrival;
         notice.validate()?;
-        let stored = self.index.get(&notice.id)?;
+        let stored = self.get(&notice.id)?;
         if if_absent && stored.is_some() {
             return Ok(Stored::Kept);
+        }
+        if let Some(old) = &stored {
+            keep_attachment_files(&mut notice, old);
         }
         let now = Utc::now();
         if let Via::Fetched(at) = via {
@@ -242,16 +263,18 @@ impl NoticeStore {
             self.versioned.insert(notice.id.clone());
         }
         self.writer.upsert(&notice)?;
+        self.pending.insert(notice.id.clone(), notice);
         Ok(if stored.is_some() { Stored::Changed } else { Stored::New })
     }
 
     /// Marks the notice of `url` withdrawn (kept, flagged, hidden from
     /// searches by default). Returns whether it was stored and not withdrawn yet.
     pub fn withdraw(&mut self, url: &str) -> Result<bool> {
-        match self.index.get(&Notice::id_for_url(url))? {
+        match self.get(&Notice::id_for_url(url))? {
             Some(mut notice) if !notice.withdrawn => {
                 notice.withdrawn = true;
                 self.writer.upsert(&notice)?;
+                self.pending.insert(notice.id.clone(), notice);
                 Ok(true)
             }
             _ => Ok(false),
@@ -269,6 +292,7 @@ impl NoticeStore {
         if self.writer.pending() > 0 {
             self.writer.commit(by)?;
         }
+        self.pending.clear();
         Ok(())
     }
 
@@ -285,6 +309,17 @@ impl NoticeStore {
         let NoticeStore { writer, .. } = self;
         writer.close()?;
         Ok(())
+    }
+}
+
+/// What was read of the attachments of `old` stays with the same files of
+/// `new` when the arrival did not read them (a page parsed again links the
+/// same file; its download answered 304 or is still queued).
+fn keep_attachment_files(new: &mut Notice, old: &Notice) {
+    for a in new.attachments.iter_mut().filter(|a| a.file.is_none()) {
+        if let Some(file) = old.attachments.iter().find(|o| o.url == a.url).and_then(|o| o.file.clone()) {
+            a.file = Some(file);
+        }
     }
 }
 

@@ -81,7 +81,9 @@ mod end_to_end {
     use crawler::sources::Source;
     use crawler::sources::fda::Fda;
 
-    use crate::sources_fixtures::e2e::{Site, crawl, errors, portable};
+    use crawler::config::CrawlConfig;
+
+    use crate::sources_fixtures::e2e::{Site, config, crawl, crawl_with, errors, portable};
 
     const FEED_PATH: &str = "/files/api/datatables/static/search-for-guidance.json";
     const GUIDE: &str = "/regulatory-information/search-fda-guidance-documents/";
@@ -160,6 +162,52 @@ mod end_to_end {
         let mut log = site.log();
         log.sort();
         assert_eq!(log, [format!("GET {FEED_PATH}"), format!("GET {GUIDE}{}", SLUGS[5])]);
+    }
+
+    /// The guidance PDFs (a real PDF, Chromium's print of a Chinese page, with
+    /// a distinct tail each) behind the feed's `/media/N/download` links.
+    fn with_pdfs(site: &Site) -> Vec<&'static str> {
+        let pdf = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../extract/tests/fixtures/chinese.pdf")).unwrap();
+        let media = ["/media/120958/download", "/media/137926/download", "/media/137927/download"];
+        for (i, m) in media.iter().enumerate() {
+            let mut bytes = pdf.clone();
+            bytes.extend_from_slice(format!("\n% {i}\n").as_bytes());
+            site.server.route(m, crate::support::Response::bytes("application/pdf", bytes).validators());
+        }
+        media.to_vec()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn guidance_pdfs_are_read_once_then_only_when_their_row_changed() {
+        let site = fda_site();
+        let media = with_pdfs(&site);
+        let cfg = || CrawlConfig { fetch_attachments: true, ..config() };
+        let dir = tempfile::tempdir().unwrap();
+        let (summary, notices) = crawl_with(dir.path(), cfg(), fda(&site)).await;
+        assert_eq!(errors(&summary, &[&site]), vec![]);
+        assert_eq!(summary.attachments.text, 3, "{:?}", summary.attachments);
+        for m in &media {
+            assert_eq!(site.log().iter().filter(|l| l.ends_with(m)).count(), 1, "{m} downloaded once");
+        }
+        let covid = notices.iter().find(|n| n.url.as_deref().is_some_and(|u| u.ends_with(SLUGS[5]))).unwrap();
+        let pdf = covid.attachments.iter().find(|a| a.url.ends_with(media[2])).expect("its PDF");
+        assert!(pdf.text().unwrap().contains("确保文件要求落实到位"), "{pdf:?}");
+
+        // The feed row of SLUGS[5] moves: its page and its PDF are asked again, nothing else.
+        let feed = String::from_utf8(site.read("files/api/datatables/static/search-for-guidance.json")).unwrap();
+        let moved = feed.replace("2020-05-11T16:30:12-04:00", "2020-06-02T09:00:00-04:00");
+        site.bytes(FEED_PATH, moved.into_bytes(), "application/json");
+        site.server.clear_log();
+        let (summary, _) = crawl_with(dir.path(), cfg(), fda(&site)).await;
+        assert_eq!(errors(&summary, &[&site]), vec![]);
+        let mut log = site.log();
+        log.sort();
+        let mut want = [format!("GET {FEED_PATH}"), format!("GET {GUIDE}{}", SLUGS[5]), format!("GET {}", media[2])];
+        want.sort();
+        assert_eq!(log, want);
+        let asked = site.server.requests_to(media[2]);
+        assert!(asked[0].conditional(), "the unchanged PDF is asked with its validators");
+        assert_eq!((summary.attachments.read, summary.attachments.unchanged), (0, 1), "{:?}", summary.attachments);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

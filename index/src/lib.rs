@@ -61,7 +61,7 @@ pub mod writer;
 
 pub use doctype::{DocType, Status};
 pub use error::{Error, Result};
-pub use notice::{Attachment, Lang, Notice, Origin, Source};
-pub use search::{DateEnd, Facets, Hit, SearchRequest, SearchResults, Sort, Stats, parse_date};
+pub use notice::{Attachment, AttachmentFile, Lang, Notice, Origin, Source};
+pub use search::{DateEnd, Facets, Hit, MatchedAttachment, SearchRequest, SearchResults, Sort, Stats, parse_date};
 pub use store::NoticeIndex;
 pub use writer::{CommitInfo, NoticeWriter};

@@ -147,6 +147,86 @@ pub struct Attachment {
     /// Name as shown on the page, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// What was read of the file, once downloaded (none: not downloaded yet,
+    /// off the crawl's hosts, or attachments not fetched).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<AttachmentFile>,
+}
+
+impl Attachment {
+    /// A link to a file, not downloaded yet.
+    pub fn new(url: impl Into<String>, name: Option<String>) -> Attachment {
+        Attachment { url: url.into(), name, file: None }
+    }
+
+    /// The extracted text, when there is some.
+    pub fn text(&self) -> Option<&str> {
+        self.file.as_ref().and_then(|f| f.text.as_deref()).filter(|t| !t.is_empty())
+    }
+
+    /// The attachment as hits and listings show it: everything but the text
+    /// (which can run to megabytes), with its length kept in `chars`.
+    pub fn without_text(&self) -> Attachment {
+        let mut a = self.clone();
+        if let Some(f) = &mut a.file {
+            f.text = None;
+        }
+        a
+    }
+
+    /// The name shown to a user: the link's text, else the URL's last segment.
+    pub fn display_name(&self) -> String {
+        match &self.name {
+            Some(n) if !n.trim().is_empty() => n.trim().to_string(),
+            _ => self.url.rsplit('/').find(|s| !s.is_empty()).unwrap_or(&self.url).to_string(),
+        }
+    }
+}
+
+/// A downloaded attachment: its size and digest, the format found in its
+/// bytes, and its text or why there is none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentFile {
+    /// Bytes downloaded.
+    pub size: u64,
+    /// SHA-256 of the bytes (hex): the key of the kept copy in the data directory.
+    pub sha256: String,
+    /// Format found in the bytes (`pdf`, `docx`, `xls` ...).
+    pub format: String,
+    /// Content-Type the server sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// The text, normalised to what a user types (absent in hits; see `chars`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Characters of text extracted (0 when none).
+    #[serde(default)]
+    pub chars: u64,
+    /// Why the file gave no text although it was read (a scan, an unsupported format).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_text: Option<String>,
+    /// Why the file could not be read (malformed, encrypted, too large, a zip bomb ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Whether the text was cut at the extraction's text cap.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+    /// Version of the extractors that read it (re-extraction when older).
+    #[serde(default)]
+    pub extractor: u32,
+}
+
+impl AttachmentFile {
+    /// One word for listings: `text`, `no text` or `error`.
+    pub fn state(&self) -> &'static str {
+        if self.error.is_some() {
+            "error"
+        } else if self.chars > 0 {
+            "text"
+        } else {
+            "no text"
+        }
+    }
 }
 
 /// Where a notice came from.
@@ -296,6 +376,14 @@ impl Notice {
         for a in &self.attachments {
             h.update(a.url.as_bytes());
             h.update([0]);
+            // Only once downloaded, so that a notice keeps the hash it had
+            // before attachments were read; new text is a change.
+            if let Some(f) = &a.file {
+                h.update(format!("file:{}:", f.sha256).as_bytes());
+                h.update(f.text.as_deref().unwrap_or_default().as_bytes());
+                h.update(f.no_text.as_deref().or(f.error.as_deref()).unwrap_or_default().as_bytes());
+                h.update([0]);
+            }
         }
         // Only when known, so that a notice without them keeps the hash it
         // had before these fields existed; a draft becoming final is a change.

@@ -15,8 +15,6 @@ use crate::schema;
 pub const INDEX_NAME: &str = "notices";
 /// Main language of the notice (`zh`, `en`); only in the OpenSearch documents.
 pub const LANG: &str = "lang";
-/// Text of the attachments (for now their names), apart from the body.
-pub const ATTACHMENT_TEXT: &str = "attachment_text";
 /// Attachment links (`url`, `name`), stored but not indexed.
 pub const ATTACHMENTS: &str = "attachments";
 /// Other pages linked as the notice's sources.
@@ -55,7 +53,7 @@ pub const MAPPINGS: &[(&str, Kind)] = &[
     (schema::STATUS, Kind::Keyword),
     (schema::COMMENT_CLOSE, Kind::Date),
     (LANG, Kind::Keyword),
-    (ATTACHMENT_TEXT, Kind::Text),
+    (schema::ATTACHMENT_TEXT, Kind::Text),
     (ATTACHMENTS, Kind::Stored),
     (LINKS, Kind::Keyword),
     (FETCHED_AT, Kind::Date),
@@ -101,8 +99,12 @@ fn value(n: &Notice, field: &str) -> Option<Value> {
         schema::STATUS => n.status.map(|s| json!(s.id())),
         schema::COMMENT_CLOSE => n.comment_close.map(|d| json!(d.format("%Y-%m-%d").to_string())),
         LANG => Some(json!(n.lang)),
-        ATTACHMENT_TEXT => non_empty(n.attachments.iter().filter_map(|a| a.name.clone()).collect()),
-        ATTACHMENTS => (!n.attachments.is_empty()).then(|| json!(n.attachments)),
+        // The names of attachments without text stand in for it.
+        schema::ATTACHMENT_TEXT => non_empty(
+            n.attachments.iter().filter_map(|a| a.text().map(str::to_string).or_else(|| a.name.clone())).collect(),
+        ),
+        ATTACHMENTS => (!n.attachments.is_empty())
+            .then(|| json!(n.attachments.iter().map(|a| a.without_text()).collect::<Vec<_>>())),
         LINKS => non_empty(n.links.clone()),
         FETCHED_AT => n.fetched_at.map(|t| json!(t.to_rfc3339())),
         _ => None,
@@ -154,8 +156,7 @@ mod tests {
         n.fetched_at = n.first_seen;
         n.doc_numbers = vec!["2020年第62号".into()];
         n.agency = Some("国家药品监督管理局".into());
-        n.attachments =
-            vec![Attachment { url: "http://www.nmpa.gov.cn/1.docx".into(), name: Some("技术要求".into()) }];
+        n.attachments = vec![Attachment::new("http://www.nmpa.gov.cn/1.docx", Some("技术要求".into()))];
         n.links = vec!["http://www.nmpa.gov.cn/2.html".into()];
         n.doc_type = Some(crate::DocType::Announcement);
         n.status = Some(crate::Status::Draft);

@@ -19,6 +19,8 @@ pub const SOURCE: &str = "source";
 pub const TITLE: &str = "title";
 /// Body text, analysed.
 pub const BODY: &str = "body";
+/// Text of the notice's attachments, analysed (read from [`NOTICE_JSON`] for snippets).
+pub const ATTACHMENT_TEXT: &str = "attachment_text";
 /// Issuing agency, analysed.
 pub const AGENCY: &str = "agency";
 /// Normalised document numbers (raw terms, see [`crate::docnum::normalize`]).
@@ -58,6 +60,8 @@ pub struct Fields {
     pub title: Field,
     /// See [`BODY`].
     pub body: Field,
+    /// See [`ATTACHMENT_TEXT`].
+    pub attachment_text: Field,
     /// See [`AGENCY`].
     pub agency: Field,
     /// See [`DOC_NUMBER`].
@@ -90,6 +94,7 @@ impl Fields {
             source: f(SOURCE)?,
             title: f(TITLE)?,
             body: f(BODY)?,
+            attachment_text: f(ATTACHMENT_TEXT)?,
             agency: f(AGENCY)?,
             doc_number: f(DOC_NUMBER)?,
             published: f(PUBLISHED)?,
@@ -116,6 +121,7 @@ pub fn build() -> Schema {
     b.add_facet_field(SOURCE, FacetOptions::default().set_stored());
     b.add_text_field(TITLE, analysed.clone());
     b.add_text_field(BODY, analysed.clone());
+    b.add_text_field(ATTACHMENT_TEXT, analysed.clone());
     b.add_text_field(AGENCY, analysed);
     b.add_text_field(DOC_NUMBER, STRING);
     b.add_date_field(PUBLISHED, INDEXED | FAST | STORED);

@@ -54,6 +54,12 @@ const SNIPPET_BYTES: usize = 180;
 
 /// Boost of a title match relative to a body match.
 const TITLE_BOOST: f32 = 3.0;
+/// Boost of an attachment-text match: below title and body, so a notice
+/// that says a phrase itself outranks one whose attachment mentions it.
+const ATTACHMENT_BOOST: f32 = 0.4;
+/// How much more of the query an attachment's fragment must hold than the
+/// body's to be shown instead: the body wins ties.
+const ATTACHMENT_SNIPPET_MARGIN: f32 = 1.2;
 /// Boost of an agency match.
 const AGENCY_BOOST: f32 = 0.5;
 /// Boost of an exact document-number match.
@@ -238,9 +244,13 @@ pub struct Hit {
     pub url: Option<String>,
     /// Issuing agency.
     pub agency: Option<String>,
-    /// Attachment links.
+    /// Attachment links, with what was read of each (their text left out).
     pub attachments: Vec<Attachment>,
-    /// A fragment of the body (plain text).
+    /// The attachment the snippet comes from, when the query matched in an
+    /// attachment's text and not in the body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matched_attachment: Option<MatchedAttachment>,
+    /// A fragment of the body, or of [`Hit::matched_attachment`] (plain text).
     pub snippet: String,
     /// Byte ranges of `snippet` that match the query.
     pub highlights: Vec<[usize; 2]>,
@@ -262,6 +272,15 @@ pub struct Hit {
     pub status: Option<Status>,
     /// Last day of the comment period, null when none is known.
     pub comment_close: Option<NaiveDate>,
+}
+
+/// Which attachment of a hit matched the query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatchedAttachment {
+    /// Its name (the link's text, else the file name).
+    pub name: String,
+    /// Its URL.
+    pub url: String,
 }
 
 /// Facet counts over every matching notice (not just the page shown).
@@ -408,14 +427,18 @@ fn item_query(fields: &Fields, item: &Item) -> Option<Box<dyn Query>> {
     if tokens.is_empty() {
         return None;
     }
-    let per_field: Vec<(Occur, Box<dyn Query>)> =
-        [(fields.title, TITLE_BOOST), (fields.body, 1.0), (fields.agency, AGENCY_BOOST)]
-            .into_iter()
-            .map(|(f, boost)| -> (Occur, Box<dyn Query>) {
-                let q = field_query(f, &tokens);
-                (Occur::Should, if boost == 1.0 { q } else { Box::new(BoostQuery::new(q, boost)) })
-            })
-            .collect();
+    let per_field: Vec<(Occur, Box<dyn Query>)> = [
+        (fields.title, TITLE_BOOST),
+        (fields.body, 1.0),
+        (fields.attachment_text, ATTACHMENT_BOOST),
+        (fields.agency, AGENCY_BOOST),
+    ]
+    .into_iter()
+    .map(|(f, boost)| -> (Occur, Box<dyn Query>) {
+        let q = field_query(f, &tokens);
+        (Occur::Should, if boost == 1.0 { q } else { Box::new(BoostQuery::new(q, boost)) })
+    })
+    .collect();
     Some(Box::new(BooleanQuery::new(per_field)))
 }
 
@@ -646,14 +669,39 @@ impl NoticeIndex {
         let body_terms: Vec<String> = body_hl.terms().map(str::to_string).collect();
         // Titles are short: highlight them whole, from the query's title terms.
         let mut title_hl = Highlighter::for_query_unweighted(positive, self.fields.title);
+        // Built only when a hit's body has no match (the attachment matched).
+        let mut attachment_hl: Option<(Highlighter, Vec<String>)> = None;
         let mut hits = Vec::with_capacity(page.len());
         for (score, addr) in page {
             let notice = self.decode(&searcher.doc(addr)?)?;
             // Analysing a whole 20 KB body per hit would cost more than the
             // search itself: analyse only a window around the first match.
             let window = snippet_window(&notice.body, &body_terms);
-            let (snippet, highlights) = match body_hl.best_fragment(window, SNIPPET_BYTES) {
-                Some(f) => (window[f.range].to_string(), f.highlights),
+            let body_fragment = body_hl.best_fragment(window, SNIPPET_BYTES);
+            // An attachment's fragment is shown instead when it holds more
+            // of the query than the body's (a phrase only a file contains).
+            let mut matched_attachment = None;
+            let mut best: Option<(String, Vec<[usize; 2]>, f32)> =
+                body_fragment.map(|f| (window[f.range].to_string(), f.highlights, f.score));
+            if notice.attachments.iter().any(|a| a.text().is_some()) {
+                if attachment_hl.is_none() {
+                    let hl = Highlighter::for_query(searcher, positive, self.fields.attachment_text)?;
+                    let terms = hl.terms().map(str::to_string).collect();
+                    attachment_hl = Some((hl, terms));
+                }
+                let (hl, terms) = attachment_hl.as_mut().expect("just built");
+                for a in &notice.attachments {
+                    let Some(text) = a.text() else { continue };
+                    let window = snippet_window(text, terms);
+                    let Some(f) = hl.best_fragment(window, SNIPPET_BYTES) else { continue };
+                    if best.as_ref().is_none_or(|b| f.score > b.2 * ATTACHMENT_SNIPPET_MARGIN) {
+                        matched_attachment = Some(MatchedAttachment { name: a.display_name(), url: a.url.clone() });
+                        best = Some((window[f.range].to_string(), f.highlights, f.score));
+                    }
+                }
+            }
+            let (snippet, highlights) = match best {
+                Some((text, highlights, _)) => (text, highlights),
                 None => (lead(&notice.body, SNIPPET_CHARS), Vec::new()),
             };
             let snippet_html = to_html(&snippet, &highlights);
@@ -667,7 +715,8 @@ impl NoticeIndex {
                 doc_numbers: notice.doc_numbers,
                 url: notice.url,
                 agency: notice.agency,
-                attachments: notice.attachments,
+                attachments: notice.attachments.iter().map(Attachment::without_text).collect(),
+                matched_attachment,
                 snippet,
                 highlights,
                 snippet_html,

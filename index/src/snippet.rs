@@ -28,12 +28,15 @@ pub(crate) struct Highlighter {
 }
 
 /// A fragment of a text and the byte ranges in it that match.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq)]
 pub(crate) struct Fragment {
     /// Byte range of the fragment in the text.
     pub range: Range<usize>,
     /// Matches, relative to the fragment's start, in text order.
     pub highlights: Vec<[usize; 2]>,
+    /// Sum of the weights of the terms it holds (to compare fragments of
+    /// two texts: the body's and an attachment's).
+    pub score: f32,
 }
 
 impl Highlighter {
@@ -121,7 +124,7 @@ impl Highlighter {
             }
         }
         close(score, start..stop, &mut marks);
-        let (_, range, marks) = best?;
+        let (score, range, marks) = best?;
         let highlights = merge_ranges(
             marks
                 .into_iter()
@@ -129,7 +132,7 @@ impl Highlighter {
                 .filter(|[s, e]| s < e)
                 .collect(),
         );
-        Some(Fragment { range, highlights })
+        Some(Fragment { range, highlights, score })
     }
 }
 

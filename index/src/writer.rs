@@ -103,6 +103,9 @@ impl NoticeWriter {
         doc.add_facet(f.source, schema::source_facet(&n.source));
         doc.add_text(f.title, &n.title);
         doc.add_text(f.body, &n.body);
+        for text in n.attachments.iter().filter_map(|a| a.text()) {
+            doc.add_text(f.attachment_text, text);
+        }
         if let Some(agency) = &n.agency {
             doc.add_text(f.agency, agency);
         }

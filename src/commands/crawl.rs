@@ -230,6 +230,23 @@ fn print_summary(s: &Summary, json: bool) -> Result<()> {
         let urls = if p.blocked == 1 { "1 URL".to_string() } else { format!("{} URLs", p.blocked) };
         writeln!(out, "{label} is blocking the crawl ({urls} refused): {hint}")?;
     }
+    let a = &s.attachments;
+    if a.read + a.unchanged > 0 {
+        writeln!(
+            out,
+            "attachments: {} read ({} KiB): {} with text, {} without, {} unreadable; {} unchanged; {} notices updated",
+            a.read,
+            a.bytes / 1024,
+            a.text,
+            a.no_text,
+            a.unreadable,
+            a.unchanged,
+            a.notices_updated
+        )?;
+        for e in a.errors.iter().take(20) {
+            writeln!(out, "  unreadable  {}  {}", e.url, e.reason)?;
+        }
+    }
     if s.errors.is_empty() {
         writeln!(out, "errors: none")?;
     } else {

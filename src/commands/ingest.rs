@@ -93,6 +93,12 @@ fn ingest_saved(ctx: &Ctx, path: &Path) -> Result<ExitCode> {
         };
         return Err(UsageError(msg).into());
     }
+    // Files inside an .mhtml or a WARC are read as a crawl reads a download.
+    let kept = crawler::attachments::KeptFiles::new(&ctx.data.root, ctx.config.crawl.attachment_cache_mb);
+    let mut read = 0;
+    for n in &mut found {
+        read += n.read_files(&ctx.config.crawl.extract, &kept);
+    }
     let notices: Vec<Notice> = found.iter().map(|n| n.notice.clone()).collect();
     let stored = store_saved(ctx, notices)?;
     for n in &found {
@@ -109,7 +115,7 @@ fn ingest_saved(ctx: &Ctx, path: &Path) -> Result<ExitCode> {
         stored.unchanged
     );
     if files > 0 {
-        line.push_str(&format!("; {files} attachment files found in archives"));
+        line.push_str(&format!("; {files} attachment files found in archives, {read} with text"));
     }
     if !refused.is_empty() {
         line.push_str(&format!("; {} refused ({reasons})", refused.len()));

@@ -11,6 +11,7 @@ pub mod gen_corpus;
 pub mod import;
 pub mod ingest;
 pub mod new;
+pub mod reextract;
 pub mod search;
 pub mod serve;
 pub mod show;
@@ -67,6 +68,7 @@ pub fn run(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode> {
         Command::Serve(args) => serve::run(&ctx, args),
         Command::GenCorpus(args) => gen_corpus::run(&ctx, args),
         Command::Backup(args) => backup::run(&ctx, args),
+        Command::Reextract(args) => reextract::run(&ctx, args),
         Command::Completions(_) | Command::Man | Command::Doctor(_) => Ok(ExitCode::SUCCESS), // returned above
     }
 }

@@ -148,6 +148,9 @@ fn print_text(out: &mut impl Write, r: &SearchResults, style: Style) -> std::io:
         if let Some(url) = &hit.url {
             line(out, &format!("    {url}"))?;
         }
+        if let Some(a) = &hit.matched_attachment {
+            line(out, &format!("    {}", style.dim(&format!("in attachment {}: {}", a.name, a.url))))?;
+        }
         if !hit.snippet.is_empty() {
             line(out, &format!("    {}", style.highlight(&hit.snippet, &hit.highlights)))?;
         }

@@ -16,6 +16,9 @@ pub struct ShowArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Also print the text extracted from each attachment.
+    #[arg(long)]
+    pub attachment_text: bool,
     /// List the versions seen of this notice and diff the last two.
     #[arg(long)]
     pub history: bool,
@@ -33,6 +36,10 @@ pub fn run(ctx: &Ctx, args: ShowArgs) -> Result<ExitCode> {
         return history(ctx, &args, &notice.id, &mut out);
     }
     if args.json {
+        let mut notice = notice;
+        if !args.attachment_text {
+            notice.attachments = notice.attachments.iter().map(index::Attachment::without_text).collect();
+        }
         serde_json::to_writer_pretty(&mut out, &notice)?;
         writeln!(out)?;
         return Ok(ExitCode::SUCCESS);
@@ -57,9 +64,17 @@ pub fn run(ctx: &Ctx, args: ShowArgs) -> Result<ExitCode> {
     }
     for a in &notice.attachments {
         writeln!(out, "attached:  {}{}", a.url, a.name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default())?;
+        writeln!(out, "           {}", describe(a))?;
     }
     writeln!(out)?;
     writeln!(out, "{}", notice.body)?;
+    if args.attachment_text {
+        for a in &notice.attachments {
+            if let Some(text) = a.text() {
+                writeln!(out, "\n--- {} ---\n{text}", a.display_name())?;
+            }
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -101,4 +116,57 @@ fn history(ctx: &Ctx, args: &ShowArgs, id: &str, out: &mut impl Write) -> Result
         write!(out, "{}", crawler::history::diff(a, b))?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One line on what was read of an attachment: type, size, text or why none.
+fn describe(a: &index::Attachment) -> String {
+    let Some(f) = &a.file else {
+        return "not downloaded".to_string();
+    };
+    let size = human_size(f.size);
+    match (&f.error, &f.no_text) {
+        (Some(e), _) => format!("{}, {size}, error: {e}", f.format),
+        (None, Some(why)) => format!("{}, {size}, no text: {why}", f.format),
+        (None, None) => format!(
+            "{}, {size}, text extracted: {} chars{}",
+            f.format,
+            f.chars,
+            if f.truncated { " (cut at the text cap)" } else { "" }
+        ),
+    }
+}
+
+/// Bytes as a reader says them.
+fn human_size(bytes: u64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} B"),
+        b if b < 1024 * 1024 => format!("{:.1} KB", b as f64 / 1024.0),
+        b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attachments_are_described_by_what_was_read() {
+        let mut a = index::Attachment::new("http://a.cn/f.pdf", None);
+        assert_eq!(describe(&a), "not downloaded");
+        a.file = Some(index::AttachmentFile {
+            size: 2048,
+            sha256: "00".into(),
+            format: "pdf".into(),
+            content_type: None,
+            text: Some("文字".into()),
+            chars: 2,
+            no_text: None,
+            error: None,
+            truncated: false,
+            extractor: 1,
+        });
+        assert_eq!(describe(&a), "pdf, 2.0 KB, text extracted: 2 chars");
+        a.file.as_mut().unwrap().error = Some("malformed pdf: no trailer".into());
+        assert_eq!(describe(&a), "pdf, 2.0 KB, error: malformed pdf: no trailer");
+    }
 }

@@ -38,10 +38,10 @@ pub fn fixtures() -> Vec<Notice> {
     );
     nmpa.doc_numbers = vec!["2020年第62号".into()];
     nmpa.agency = Some("国家药品监督管理局".into());
-    nmpa.attachments = vec![Attachment {
-        url: "http://www.nmpa.gov.cn/WS04/CL2138/377442/fj1.docx".into(),
-        name: Some("化学药品注射剂仿制药质量和疗效一致性评价技术要求".into()),
-    }];
+    nmpa.attachments = vec![Attachment::new(
+        "http://www.nmpa.gov.cn/WS04/CL2138/377442/fj1.docx",
+        Some("化学药品注射剂仿制药质量和疗效一致性评价技术要求".into()),
+    )];
     nmpa.doc_type = Some(index::DocType::Announcement);
     nmpa.status = Some(index::Status::Final);
     let mut withdrawn = notice(

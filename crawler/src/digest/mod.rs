@@ -515,7 +515,7 @@ impl<'a> Parser<'a> {
             .attachments
             .iter()
             .enumerate()
-            .map(|(k, url)| Attachment { url: url.clone(), name: names.get(k).cloned() })
+            .map(|(k, url)| Attachment::new(url.clone(), names.get(k).cloned()))
             .collect();
 
         let agency = info.agency;

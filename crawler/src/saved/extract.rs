@@ -101,6 +101,27 @@ pub fn to_notice(saved: SavedPage) -> Result<SavedNotice, Refusal> {
     Ok(SavedNotice { notice, attachments: saved.attachments, origin: saved.origin, url_from: saved.url_from, warnings })
 }
 
+impl SavedNotice {
+    /// Reads the archived files the page links (an .mhtml's or a WARC's
+    /// attachments) into the notice's attachments, under `limits`, keeping
+    /// copies in `kept`: the same reading a crawl gives a downloaded file.
+    /// Returns how many gave text.
+    pub fn read_files(&mut self, limits: &extract::Limits, kept: &crate::attachments::KeptFiles) -> usize {
+        let mut with_text = 0;
+        for f in &self.attachments {
+            let same = |a: &index::Attachment| url::Url::parse(&a.url).is_ok_and(|u| u == f.url);
+            let Some(a) = self.notice.attachments.iter_mut().find(|a| same(a)) else { continue };
+            let sha = crate::attachments::sha256(&f.bytes);
+            let got = extract::extract_capped(f.bytes.clone(), f.url.as_str(), f.content_type.as_deref(), limits);
+            let file = crate::attachments::read(&f.bytes, &sha, f.content_type.as_deref(), got);
+            kept.keep(&f.bytes, &file);
+            with_text += usize::from(file.chars > 0);
+            a.file = Some(file);
+        }
+        with_text
+    }
+}
+
 /// Every notice under `path` (a file or a folder), read and extracted
 /// lazily, with the refusals in between, in the order the files are read.
 pub fn notices(path: &std::path::Path) -> impl Iterator<Item = Result<SavedNotice, Refusal>> {

@@ -212,7 +212,7 @@ pub fn extract(html: &str, base: &Url) -> Extracted {
             continue;
         }
         let name = Some(super::util::text(a)).filter(|t| !t.is_empty());
-        attachments.push(Attachment { url, name });
+        attachments.push(Attachment::new(url, name));
     }
 
     let doc_numbers = super::util::doc_numbers([title.as_deref().unwrap_or(""), text.as_str()]);

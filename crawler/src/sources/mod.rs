@@ -566,7 +566,7 @@ pub(crate) mod util {
     pub(crate) fn push_attachment(list: &mut Vec<Attachment>, url: &Url, name: Option<String>) {
         let url = url.to_string();
         if !list.iter().any(|a| a.url == url) {
-            list.push(Attachment { url, name: name.filter(|n| !n.is_empty()) });
+            list.push(Attachment::new(url, name.filter(|n| !n.is_empty())));
         }
     }
 

@@ -180,7 +180,12 @@ pub mod e2e {
 
     /// Crawls `sources` into the index and state under `dir`.
     pub async fn crawl(dir: &Path, sources: Vec<Box<dyn Source>>) -> (Summary, Vec<Notice>) {
-        let summary = Engine::new(config(), sources, NoticeStore::open(dir).unwrap()).run().await.unwrap();
+        crawl_with(dir, config(), sources).await
+    }
+
+    /// [`crawl`] with these settings.
+    pub async fn crawl_with(dir: &Path, cfg: CrawlConfig, sources: Vec<Box<dyn Source>>) -> (Summary, Vec<Notice>) {
+        let summary = Engine::new(cfg, sources, NoticeStore::open(dir).unwrap()).run().await.unwrap();
         let index = NoticeIndex::open_or_create(&dir.join("index")).unwrap();
         index.reload().unwrap();
         let mut notices = index.all().unwrap();

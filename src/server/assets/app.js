@@ -264,7 +264,13 @@ function hitItem(h) {
   if (h.agency) add(h.agency, "agency");
   if (h.withdrawn) add("已撤下 withdrawn", "withdrawn");
   const snippet = el("p", { className: "snippet" });
-  snippet.innerHTML = h.snippet_html; // escaped by the server
+  if (h.matched_attachment) {
+    // The query matched in an attachment's text: say which one.
+    snippet.append(el("span", { className: "from", textContent: "附件 " + h.matched_attachment.name + ": " }));
+  }
+  const fragment = el("span");
+  fragment.innerHTML = h.snippet_html; // escaped by the server
+  snippet.append(fragment);
   const item = el("li", { className: "hit" }, el("h3", {}, title), meta, snippet);
   const extra = el("div", { className: "extra" });
   for (const a of h.attachments) {
