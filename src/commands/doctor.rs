@@ -185,6 +185,12 @@ pub fn run(cli_data_dir: Option<&Path>, cli_config: Option<&Path>, matches: &cla
         let db = data.crawl_db();
         let wal = PathBuf::from(format!("{}-wal", db.display()));
         println!("  crawl.sqlite          {}", human(file_size(&db) + file_size(&wal)));
+        let kept = data.root.join(crawler::attachments::ATTACHMENTS_DIR);
+        println!(
+            "  attachments/          {} (cap {} MiB: attachment_cache_mb)",
+            human(dir_size(&kept)),
+            config.crawl.attachment_cache_mb
+        );
     }
 
     println!("\nchecks");
