@@ -232,7 +232,7 @@ fn a_blocked_source_is_reported_with_what_to_do_and_the_rest_goes_on() {
     std::fs::write(
         &cfg,
         format!(
-            "[crawl]\nrecheck_secs = 0\nbackoff_base_ms = 20\n\n[crawl.sources.nmpa]\nstart_urls = [\"{}\"]\n",
+            "[crawl]\nrecheck_secs = 0\nbackoff_base_ms = 20\n\n[crawl.sources.nmpa]\nfetch = \"http\"\nstart_urls = [\"{}\"]\n",
             s.url("/xxgk/ggtg/index.html")
         ),
     )
