@@ -16,6 +16,7 @@ use crawler::browser::FetchMode;
 use crawler::config::CrawlConfig;
 use crawler::engine::{Engine, Summary};
 use crawler::sources::{self, SourceSettings};
+use crawler::state::{CrawlState, UrlRecord};
 use crawler::store::NoticeStore;
 use index::{Notice, NoticeIndex};
 
@@ -67,13 +68,19 @@ async fn crawl(dir: &Path, cfg: CrawlConfig) -> (Summary, Vec<Notice>) {
     (summary, index.all().unwrap())
 }
 
+/// The crawl state's row of `url`.
+fn record(dir: &Path, url: &str) -> UrlRecord {
+    let state = CrawlState::open(&dir.join(crawler::store::STATE_FILE)).unwrap();
+    state.get(url).unwrap().unwrap_or_else(|| panic!("no state row for {url}"))
+}
+
 fn assert_no_browser_left() {
     let left = wait_gone(our_browsers, Duration::from_secs(5));
     assert!(left.is_empty(), "browser processes outlived the crawl: {left:?}");
 }
 
 fn detail_notices(notices: &[Notice]) -> usize {
-    notices.iter().filter(|n| n.body.as_deref().is_some_and(|b| !b.is_empty())).count()
+    notices.iter().filter(|n| !n.body.is_empty()).count()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -103,6 +110,15 @@ async fn nmpa_with_the_browser_indexes_the_listing_and_details_without_images_or
     assert!(site.count(|c| &c.challenges) >= 1, "the first page was challenged");
     assert!(site.count(|c| &c.with_token) >= 2 + NMPA_DETAILS as u64, "{:?}", site.log());
     assert_eq!(site.count(|c| &c.assets), 0, "stylesheets and images are blocked in the browser: {:?}", site.log());
+    // The navigation is recorded like a plain fetch: status, validators, content hash.
+    let listing = record(dir.path(), &site.url(NMPA_LIST));
+    assert_eq!(
+        (listing.status, listing.outcome.as_deref(), listing.failures),
+        (Some(200), Some("fetched"), 0),
+        "{listing:?}"
+    );
+    assert!(listing.content_hash.is_some() && listing.etag.is_some(), "{listing:?}");
+    assert!(listing.content_type.as_deref().is_some_and(|t| t.contains("html")), "{listing:?}");
     assert_no_browser_left();
 }
 
@@ -141,7 +157,10 @@ async fn a_challenge_that_never_clears_is_recorded_blocked_with_the_reason() {
     assert!(notices.is_empty());
     assert_eq!(summary.sources["NMPA"].blocked, 1, "{summary:?}");
     let reason = &summary.errors[0].reason;
-    assert!(reason.contains("challenged") && reason.contains("did not clear"), "{reason}");
+    assert!(reason.contains("challenged") && reason.contains("the browser waited 2 s and the challenge did not clear"), "{reason}");
+    let listing = record(dir.path(), &site.url(NMPA_LIST));
+    assert_eq!((listing.status, listing.outcome.as_deref()), (Some(412), Some("challenged")), "{listing:?}");
+    assert_eq!(listing.last_error.as_ref(), Some(reason));
     assert!(site.count(|c| &c.challenges) >= 2, "the script did reload: {:?}", site.log());
     assert_no_browser_left();
 }
@@ -155,7 +174,15 @@ async fn without_a_browser_auto_falls_back_to_http_and_says_blocked() {
     cfg.browser = Some("/nonexistent/chromium".into());
     let (summary, notices) = crawl(dir.path(), cfg).await;
     assert!(notices.is_empty());
-    assert_eq!(summary.sources["NMPA"].blocked, 1, "{summary:?}");
+    let nmpa = &summary.sources["NMPA"];
+    assert_eq!(nmpa.blocked, 1, "{summary:?}");
+    // The report says what to install, in the reason and first in the hint.
+    let reason = &summary.errors[0].reason;
+    assert!(reason.starts_with("challenged: HTTP 412"), "{reason}");
+    assert!(reason.contains("no browser to pass it") && reason.contains("apt-get install chromium"), "{reason}");
+    let hint = nmpa.hint.as_deref().unwrap();
+    assert!(hint.starts_with("the configured browser /nonexistent/chromium"), "{hint}");
+    assert!(hint.contains("`cookie` under [crawl.sources.nmpa]"), "{hint}");
     assert!(our_browsers().is_empty());
 }
 

@@ -288,3 +288,45 @@ impl Browser {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::sources::{Registry, SourceSettings};
+
+    #[test]
+    fn modes_parse_and_nmpa_and_cde_default_to_auto() {
+        assert_eq!(" Browser ".parse::<FetchMode>(), Ok(FetchMode::Browser));
+        assert!("firefox".parse::<FetchMode>().unwrap_err().contains("http, browser or auto"));
+        let s: SourceSettings = serde_json::from_str(r#"{"fetch": "auto"}"#).unwrap();
+        assert_eq!(s.fetch, Some(FetchMode::Auto));
+        assert_eq!(
+            ["nmpa", "cde", "fda", "cnipa", "eca"].map(FetchMode::default_for),
+            [FetchMode::Auto, FetchMode::Auto, FetchMode::Http, FetchMode::Http, FetchMode::Http]
+        );
+    }
+
+    #[test]
+    fn routes_give_each_host_its_sources_mode_and_the_run_overrides_them() {
+        let settings = |base: &str, fetch: Option<FetchMode>| SourceSettings {
+            base_url: Some(base.parse().unwrap()),
+            fetch,
+            ..Default::default()
+        };
+        let mut cfg = CrawlConfig::default();
+        cfg.sources = BTreeMap::from([
+            ("nmpa".to_string(), settings("http://127.0.0.1:1001", None)),
+            ("cde".to_string(), settings("http://127.0.0.1:1002", Some(FetchMode::Browser))),
+            ("fda".to_string(), settings("http://127.0.0.1:1003", None)),
+        ]);
+        let sources: Vec<Arc<dyn Source>> =
+            Registry::builtin().enabled(&cfg.sources).into_iter().map(Arc::from).collect();
+        let url = |port: u16| Url::parse(&format!("http://127.0.0.1:{port}/x")).unwrap();
+        let routes = Routes::new(&sources, &cfg);
+        assert_eq!([1001, 1002, 1003].map(|p| routes.mode(&url(p))), [FetchMode::Auto, FetchMode::Browser, FetchMode::Http]);
+        cfg.fetch = Some(FetchMode::Http);
+        assert!(!Routes::new(&sources, &cfg).any(), "--fetch http: no host may use the browser");
+    }
+}
