@@ -73,7 +73,8 @@ fn fetch_flag_overrides_the_sources_mode_for_one_run() {
     let out = crawl("firefox");
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("http, browser or auto"));
-    assert!(std::fs::read_dir(&profiles).unwrap().next().is_none(), "the temporary profile is removed");
+    let left: Vec<_> = std::fs::read_dir(&profiles).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert!(left.is_empty(), "the temporary profile is removed: {left:?}");
 }
 
 #[test]
@@ -124,5 +125,6 @@ fn sigterm_mid_crawl_stops_the_browser_with_the_crawl() {
     assert_eq!(summary["interrupted"], true, "{summary}");
     let left = wait_gone(|| processes_with(&needle), Duration::from_secs(5));
     assert!(left.is_empty(), "browser processes outlived the crawl: {left:?}");
-    assert!(std::fs::read_dir(&profiles).unwrap().next().is_none(), "the temporary profile is removed");
+    let left: Vec<_> = std::fs::read_dir(&profiles).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert!(left.is_empty(), "the temporary profile is removed: {left:?}");
 }

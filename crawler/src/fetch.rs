@@ -395,8 +395,10 @@ impl Fetcher {
                     fetch.browser = Some(BrowserVerdict::NotCleared { waited_secs: timeout.as_secs() });
                 }
                 if !self.allowed.allows(&loaded.page.final_url) {
-                    let why =
-                        format!("the browser ended on {}, outside the hosts this crawl may visit", loaded.page.final_url);
+                    let why = format!(
+                        "the browser ended on {}, outside the hosts this crawl may visit",
+                        loaded.page.final_url
+                    );
                     failed(None, why, true)
                 } else {
                     let mut page = loaded.page;

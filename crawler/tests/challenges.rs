@@ -157,7 +157,10 @@ async fn a_challenge_that_never_clears_is_recorded_blocked_with_the_reason() {
     assert!(notices.is_empty());
     assert_eq!(summary.sources["NMPA"].blocked, 1, "{summary:?}");
     let reason = &summary.errors[0].reason;
-    assert!(reason.contains("challenged") && reason.contains("the browser waited 2 s and the challenge did not clear"), "{reason}");
+    assert!(
+        reason.contains("challenged") && reason.contains("the browser waited 2 s and the challenge did not clear"),
+        "{reason}"
+    );
     let listing = record(dir.path(), &site.url(NMPA_LIST));
     assert_eq!((listing.status, listing.outcome.as_deref()), (Some(412), Some("challenged")), "{listing:?}");
     assert_eq!(listing.last_error.as_ref(), Some(reason));

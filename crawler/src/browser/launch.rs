@@ -86,9 +86,15 @@ impl Instance {
             .prefix(PROFILE_PREFIX)
             .tempdir()
             .map_err(|e| fail(format!("cannot make a profile directory: {e}")))?;
+        // Its own temporary files (shared memory, crash reports) go inside
+        // the profile too: a browser that is killed never cleans up after
+        // itself, and the profile is removed with everything in it.
+        let tmp = profile.path().join("tmp");
+        std::fs::create_dir(&tmp).map_err(|e| fail(format!("cannot make {}: {e}", tmp.display())))?;
         let mut cmd = Command::new(path);
         cmd.args(FLAGS)
             .arg(format!("--user-data-dir={}", profile.path().display()))
+            .env("TMPDIR", &tmp)
             .arg("about:blank")
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -325,7 +325,10 @@ mod tests {
             Registry::builtin().enabled(&cfg.sources).into_iter().map(Arc::from).collect();
         let url = |port: u16| Url::parse(&format!("http://127.0.0.1:{port}/x")).unwrap();
         let routes = Routes::new(&sources, &cfg);
-        assert_eq!([1001, 1002, 1003].map(|p| routes.mode(&url(p))), [FetchMode::Auto, FetchMode::Browser, FetchMode::Http]);
+        assert_eq!(
+            [1001, 1002, 1003].map(|p| routes.mode(&url(p))),
+            [FetchMode::Auto, FetchMode::Browser, FetchMode::Http]
+        );
         cfg.fetch = Some(FetchMode::Http);
         assert!(!Routes::new(&sources, &cfg).any(), "--fetch http: no host may use the browser");
     }

@@ -155,6 +155,9 @@ impl Tab {
             .get("u")
             .and_then(Value::as_str)
             .and_then(|u| Url::parse(u).ok())
+            // An error page (a 404 without a body, a refused connection) is
+            // the address asked for, not Chromium's own.
+            .filter(|u| u.scheme() != "chrome-error")
             .or_else(|| Url::parse(&doc.url).ok())
             .unwrap_or_else(|| asked.clone());
         let page = Page {

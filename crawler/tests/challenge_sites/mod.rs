@@ -51,8 +51,12 @@ pub fn sign(body: &str, nonce: &str) -> String {
     format!("{h:x}")
 }
 
+/// The crawler's fixtures, from this crate or from the workspace root
+/// (where the binary's tests include this module).
 fn fixtures(dir: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(dir)
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let crawler = if root.join("crawler/tests/fixtures").is_dir() { root.join("crawler") } else { root };
+    crawler.join("tests/fixtures").join(dir)
 }
 
 fn nonce() -> String {
