@@ -246,8 +246,10 @@ async fn a_browser_crash_mid_crawl_is_recorded_and_the_crawl_ends_cleanly() {
     assert_no_browser_left();
 }
 
-/// Sum of VmRSS (bytes) of `root` and all its descendants.
-fn tree_rss(root: u32) -> u64 {
+/// Memory (bytes) of `root` and all its descendants: the sum of their
+/// proportional set sizes (PSS: a page shared by n processes counts 1/n in
+/// each), so that Chromium's shared libraries are not counted once per process.
+fn tree_pss(root: u32) -> u64 {
     let mut parents: Vec<(u32, u32)> = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
@@ -263,8 +265,8 @@ fn tree_rss(root: u32) -> u64 {
         i += 1;
     }
     tree.iter()
-        .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/status")).ok())
-        .filter_map(|s| s.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/smaps_rollup")).ok())
+        .filter_map(|s| s.lines().find(|l| l.starts_with("Pss:"))?.split_whitespace().nth(1)?.parse::<u64>().ok())
         .sum::<u64>()
         * 1024
 }
@@ -302,7 +304,7 @@ async fn bench_browser_against_plain_http() {
                         !String::from_utf8_lossy(&std::fs::read(format!("/proc/{p}/cmdline")).unwrap_or_default())
                             .contains("--type=")
                     });
-                    peak = peak.max(mains.map(tree_rss).sum());
+                    peak = peak.max(mains.map(tree_pss).sum());
                     std::thread::sleep(Duration::from_millis(25));
                 }
                 peak
@@ -329,7 +331,7 @@ async fn bench_browser_against_plain_http() {
             if peak == 0 { "—".to_string() } else { format!("{:.0} MiB", peak as f64 / 1048576.0) }
         ));
     }
-    println!("| mode | pages/s | s/page | crawl of {} pages, median s (runs) | browser peak RSS |", DETAILS + 1);
+    println!("| mode | pages/s | s/page | crawl of {} pages, median s (runs) | browser peak PSS |", DETAILS + 1);
     println!("|---|---|---|---|---|");
     for r in rows {
         println!("{r}");
