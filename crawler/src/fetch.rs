@@ -222,11 +222,6 @@ impl Fetcher {
         self.browser.shutdown().await;
     }
 
-    /// The pid of the crawl's browser while one runs (tests, benchmarks).
-    pub fn browser_pid(&self) -> Option<u32> {
-        self.browser.pid()
-    }
-
     /// The allowed hosts.
     pub fn allowed(&self) -> &AllowedHosts {
         &self.allowed

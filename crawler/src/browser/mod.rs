@@ -315,12 +315,12 @@ mod tests {
             fetch,
             ..Default::default()
         };
-        let mut cfg = CrawlConfig::default();
-        cfg.sources = BTreeMap::from([
+        let sources = BTreeMap::from([
             ("nmpa".to_string(), settings("http://127.0.0.1:1001", None)),
             ("cde".to_string(), settings("http://127.0.0.1:1002", Some(FetchMode::Browser))),
             ("fda".to_string(), settings("http://127.0.0.1:1003", None)),
         ]);
+        let mut cfg = CrawlConfig { sources, ..CrawlConfig::default() };
         let sources: Vec<Arc<dyn Source>> =
             Registry::builtin().enabled(&cfg.sources).into_iter().map(Arc::from).collect();
         let url = |port: u16| Url::parse(&format!("http://127.0.0.1:{port}/x")).unwrap();
