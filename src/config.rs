@@ -16,8 +16,9 @@ pub struct Config {
     pub crawl: crawler::config::CrawlConfig,
     /// Server settings.
     pub server: ServerConfig,
-    /// Headless browser for PDF digests (a path or a command on `PATH`);
-    /// `NOTICES_BROWSER` overrides; default: chromium found on `PATH`.
+    /// Headless browser for PDF digests and for the crawl's browser fetcher
+    /// (a path or a command on `PATH`); `NOTICES_BROWSER` overrides;
+    /// default: chromium found on `PATH`.
     pub browser: Option<PathBuf>,
 }
 
@@ -45,16 +46,24 @@ impl Config {
             Some(p) => (p.to_path_buf(), true),
             None => match default_config_file() {
                 Some(p) => (p, false),
-                None => return Ok(Config::default()),
+                None => return Ok(Config::default().resolved()),
             },
         };
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
-            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default().resolved()),
             Err(e) => return Err(e).with_context(|| format!("cannot read config file {}", path.display())),
         };
-        toml::from_str(&text)
+        toml::from_str::<Config>(&text)
+            .map(Config::resolved)
             .map_err(|e| anyhow::Error::new(crate::UsageError(format!("invalid config file {}: {e}", path.display()))))
+    }
+
+    /// Settings that live in one place and are handed to a library: the
+    /// browser setting goes to the crawl configuration.
+    fn resolved(mut self) -> Config {
+        self.crawl.browser = self.browser_setting();
+        self
     }
 
     /// The data directory: flag or env (already merged by clap), else the
@@ -70,11 +79,17 @@ impl Config {
 }
 
 impl Config {
-    /// The browser to print PDFs with: `NOTICES_BROWSER`, else the file's
-    /// `browser`, else one found on `PATH`.
-    pub fn browser(&self) -> Option<PathBuf> {
-        let explicit = std::env::var_os(BROWSER_ENV).map(PathBuf::from).or_else(|| self.browser.clone());
-        crawler::browser::find(explicit.as_deref())
+    /// The browser as configured: `NOTICES_BROWSER`, else the file's
+    /// `browser` (`None`: one is looked for on `PATH`).
+    pub fn browser_setting(&self) -> Option<PathBuf> {
+        std::env::var_os(BROWSER_ENV).filter(|v| !v.is_empty()).map(PathBuf::from).or_else(|| self.browser.clone())
+    }
+
+    /// The browser (for PDFs; the crawl finds its own from the same
+    /// setting): the configured one, else one found on `PATH`; the error
+    /// says what to install.
+    pub fn browser(&self) -> Result<PathBuf, crawler::browser::NotFound> {
+        crawler::browser::locate(self.browser_setting().as_deref())
     }
 }
 

@@ -232,7 +232,15 @@ fn a_blocked_source_is_reported_with_what_to_do_and_the_rest_goes_on() {
     std::fs::write(
         &cfg,
         format!(
-            "[crawl]\nfetch_attachments = false\nrecheck_secs = 0\nbackoff_base_ms = 20\n\n[crawl.sources.nmpa]\nstart_urls = [\"{}\"]\n",
+            "[crawl]
+fetch_attachments = false
+recheck_secs = 0
+backoff_base_ms = 20
+
+[crawl.sources.nmpa]
+fetch = \"http\"
+start_urls = [\"{}\"]
+",
             s.url("/xxgk/ggtg/index.html")
         ),
     )

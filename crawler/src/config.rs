@@ -1,10 +1,12 @@
 //! Crawler configuration (the `[crawl]` table of the config file).
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::browser::FetchMode;
 use crate::sources::SourceSettings;
 
 /// Where the crawler says who it is, unless configured otherwise. A
@@ -82,6 +84,19 @@ pub struct CrawlConfig {
     pub allowed_hosts: Vec<String>,
     /// Per-source settings, keyed by source name (`cnipa`, `cde`, `nmpa`, `fda`, `eca`).
     pub sources: BTreeMap<String, SourceSettings>,
+    /// The fetch mode of every source, overriding each source's `fetch`
+    /// (`notices crawl --fetch` sets it for one run); see [`crate::browser`].
+    pub fetch: Option<FetchMode>,
+    /// Longest wait, in seconds, for a JavaScript challenge to clear in the
+    /// browser; a page still challenged then is recorded as blocked.
+    pub challenge_timeout_secs: u64,
+    /// The headless browser for `browser` and `auto` sources: a path or a
+    /// command on `PATH` (default: the first of
+    /// [`crate::browser::CANDIDATES`] on `PATH`). Not read from the
+    /// `[crawl]` table: the binary sets it from its one `browser` setting
+    /// (`NOTICES_BROWSER`, else the config file's top-level `browser`).
+    #[serde(skip)]
+    pub browser: Option<PathBuf>,
 }
 
 impl Default for CrawlConfig {
@@ -113,6 +128,9 @@ impl Default for CrawlConfig {
             attachment_cache_mb: 1024,
             allowed_hosts: Vec::new(),
             sources: BTreeMap::new(),
+            fetch: None,
+            challenge_timeout_secs: 30,
+            browser: None,
         }
     }
 }

@@ -282,7 +282,9 @@ impl Engine {
     /// Runs the crawl to its end (or `max_pages`), then closes the store.
     pub async fn run(mut self) -> Result<Summary> {
         let started = Instant::now();
-        let fetcher = Arc::new(Fetcher::new(&self.cfg, self.allowed_hosts())?);
+        // The hosts whose source's fetch mode lets them use the browser.
+        let routes = crate::browser::Routes::new(&self.sources, &self.cfg);
+        let fetcher = Arc::new(Fetcher::new(&self.cfg, self.allowed_hosts())?.with_routes(routes));
         let run = self.store.state_mut().begin_run()?;
         self.summary.resumed = run.resumed;
         for s in &self.sources {
@@ -445,6 +447,9 @@ impl Engine {
                 self.checkpoint(run.id, &mut q.batch)?;
             }
         }
+        // Every fetch is over: the browser, if one was started, goes now
+        // (on an error above, with the fetcher when it is dropped).
+        fetcher.shutdown().await;
         self.summary.interrupted = interrupted;
         self.summary.stopped_early = q.frontier.len() > 0 || interrupted;
         self.checkpoint(run.id, &mut q.batch)?;
@@ -564,7 +569,7 @@ impl Engine {
                 record.content_type = page.content_type.clone();
                 self.summary.pages += 1;
                 let v = Validators { etag, last_modified, length, truncated };
-                self.on_page(&item, &mut record, &page, v, read, allowed, q, now)?
+                self.on_page(&item, &mut record, &page, v, read, allowed, q, now)?.seen_by_browser(fetch.browser)
             }
             Outcome::NotModified => {
                 record.status = Some(304);

@@ -1,6 +1,7 @@
 //! Fetching: one shared HTTP client, robots.txt, politeness, redirects
 //! checked hop by hop, retries with backoff, conditional requests and a
-//! body size cap.
+//! body size cap; and, for the hosts whose source's fetch mode allows it,
+//! the headless browser ([`crate::browser`]) in its place.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -14,9 +15,11 @@ use reqwest::header::{
 };
 use url::Url;
 
+use crate::browser::{self, FetchMode};
 use crate::charset;
 use crate::config::CrawlConfig;
 use crate::error::{Error, Result};
+use crate::outcome::BrowserVerdict;
 use crate::politeness::Politeness;
 use crate::robots::{self, RobotsCache, Rules};
 use crate::sources::{Method, Page, PageKind, Request};
@@ -75,6 +78,9 @@ pub struct Fetch {
     pub requests: u32,
     /// Body bytes received.
     pub bytes: u64,
+    /// Why a page may be a challenge although its source may use the
+    /// browser: the browser's challenge never cleared, or there was none.
+    pub browser: Option<BrowserVerdict>,
 }
 
 /// The hosts a crawl may visit: named hosts, plus every host of the known
@@ -154,12 +160,22 @@ pub struct Fetcher {
     backoff_base: Duration,
     backoff_max: Duration,
     max_crawl_delay: Duration,
+    /// The plain client's cookies, where the browser's go once it passed a challenge.
+    jar: Arc<reqwest::cookie::Jar>,
+    /// Which hosts may use the browser (none unless [`Fetcher::with_routes`]).
+    routes: browser::Routes,
+    /// The crawl's browser (started on first need, killed by
+    /// [`Fetcher::shutdown`] or when the fetcher is dropped).
+    browser: browser::Browser,
+    /// Hosts whose challenge the browser passed (their cookies are in `jar`).
+    passed: std::sync::Mutex<HashSet<String>>,
 }
 
 impl Fetcher {
     /// Builds the client and gates from the configuration.
     pub fn new(cfg: &CrawlConfig, allowed: AllowedHosts) -> Result<Fetcher> {
         let user_agent = cfg.user_agent();
+        let jar = Arc::new(reqwest::cookie::Jar::default());
         let client = reqwest::Client::builder()
             .user_agent(&user_agent)
             .connect_timeout(Duration::from_millis(cfg.connect_timeout_ms))
@@ -168,7 +184,7 @@ impl Fetcher {
             // Redirects are followed here, hop by hop, so that each hop is
             // checked against the allowed hosts and robots.txt.
             .redirect(reqwest::redirect::Policy::none())
-            .cookie_store(true)
+            .cookie_provider(jar.clone())
             .build()
             .map_err(|e| Error::Client(error_chain(&e)))?;
         let overrides: HashMap<String, Duration> =
@@ -186,7 +202,25 @@ impl Fetcher {
             backoff_base: Duration::from_millis(cfg.backoff_base_ms),
             backoff_max: Duration::from_millis(cfg.backoff_max_ms),
             max_crawl_delay: Duration::from_secs(cfg.max_crawl_delay_secs),
+            jar,
+            routes: browser::Routes::default(),
+            browser: browser::Browser::new(browser::Settings {
+                path: cfg.browser.clone(),
+                challenge_timeout: Duration::from_secs(cfg.challenge_timeout_secs.max(1)),
+            }),
+            passed: std::sync::Mutex::new(HashSet::new()),
         })
+    }
+
+    /// Lets the hosts of `routes` use the browser, by their fetch mode.
+    pub fn with_routes(mut self, routes: browser::Routes) -> Fetcher {
+        self.routes = routes;
+        self
+    }
+
+    /// Stops the crawl's browser, if one was started (every process of it).
+    pub async fn shutdown(&self) {
+        self.browser.shutdown().await;
     }
 
     /// The allowed hosts.
@@ -197,7 +231,7 @@ impl Fetcher {
     /// Fetches `req` politely, following redirects and retrying faults.
     /// Never fails: every fault ends as an [`Outcome`].
     pub async fn fetch(&self, req: &Request, cond: &Conditional) -> Fetch {
-        let mut fetch = Fetch { outcome: Outcome::NotModified, requests: 0, bytes: 0 };
+        let mut fetch = Fetch { outcome: Outcome::NotModified, requests: 0, bytes: 0, browser: None };
         let mut url = req.url.clone();
         let mut method = req.method;
         let mut seen = vec![url.clone()];
@@ -216,7 +250,7 @@ impl Fetcher {
                 fetch.outcome = Outcome::Disallowed(format!("{url}: {why}"));
                 return fetch;
             }
-            match self.with_retries(req, &url, method, cond, &mut fetch).await {
+            match self.attempt(req, &url, method, cond, &mut fetch).await {
                 Step::Done(outcome) => {
                     fetch.outcome = outcome;
                     return fetch;
@@ -253,6 +287,136 @@ impl Fetcher {
                 }
             }
         }
+    }
+
+    /// One try at `url` by its host's [`FetchMode`]: plain HTTP (retries
+    /// included); the browser first (`browser` mode, a page rather than an
+    /// attachment, unless a conditional re-fetch can go plainly with cookies
+    /// the browser earned); or the browser after a plain answer the source
+    /// calls a challenge. Without a browser the plain answer stands, and
+    /// [`Fetch::browser`] says why.
+    async fn attempt(&self, req: &Request, url: &Url, method: Method, cond: &Conditional, fetch: &mut Fetch) -> Step {
+        let mode = self.routes.mode(url);
+        if mode == FetchMode::Http || req.kind == PageKind::Attachment {
+            return self.with_retries(req, url, method, cond, fetch).await;
+        }
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        let passed = self.passed.lock().is_ok_and(|p| p.contains(&host));
+        let conditional = cond.etag.is_some() || cond.last_modified.is_some();
+        if mode == FetchMode::Browser && !(passed && conditional) {
+            match self.through_browser(req, url, method, fetch).await {
+                Ok(step) => return step,
+                Err(why) => fetch.browser = Some(BrowserVerdict::Unavailable(why)),
+            }
+        }
+        let step = self.with_retries(req, url, method, cond, fetch).await;
+        match &step {
+            Step::Done(Outcome::Fetched { page, .. }) if self.routes.is_challenge(page) => {
+                if let Ok(mut p) = self.passed.lock() {
+                    // The cookies stopped working (or there were none): the browser again.
+                    p.remove(&host);
+                }
+                match self.through_browser(req, url, method, fetch).await {
+                    Ok(step) => step,
+                    Err(why) => {
+                        fetch.browser = Some(BrowserVerdict::Unavailable(why));
+                        step
+                    }
+                }
+            }
+            _ => step,
+        }
+    }
+
+    /// `req` loaded in the browser, politely (the host's gate and delay, one
+    /// tab per host); `Err` says why there is no browser. A GET is a
+    /// navigation that waits for the challenge to clear; a POST is sent from
+    /// inside a page of the site (its `Referer`, else its origin) so that
+    /// the site's scripts sign it. The cookies of a cleared page go to the
+    /// plain client.
+    async fn through_browser(
+        &self,
+        req: &Request,
+        url: &Url,
+        method: Method,
+        fetch: &mut Fetch,
+    ) -> std::result::Result<Step, String> {
+        let instance = self.browser.get().await?;
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        let slot = self.browser.tab_slot(&host);
+        let mut tab = slot.lock().await;
+        let permit = self.politeness.acquire(&host).await;
+        fetch.requests += 1;
+        let started = std::time::Instant::now();
+        let timeout = self.browser.settings().challenge_timeout;
+        let deadline = tokio::time::Instant::now() + timeout;
+        let routes = &self.routes;
+        let is_challenge = |p: &Page| routes.is_challenge(p);
+        let loaded = async {
+            if tab.is_none() {
+                *tab = Some(browser::Tab::open(&instance.browser).await?);
+            }
+            let Some(t) = tab.as_ref() else { unreachable!("tab opened above") };
+            let loaded = match method {
+                Method::Get => t.navigate(url, deadline, &is_challenge).await?,
+                Method::Post => {
+                    let shell = req
+                        .headers
+                        .iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case("referer"))
+                        .and_then(|(_, v)| url.join(v).ok())
+                        .unwrap_or_else(|| url.join("/").unwrap_or_else(|_| url.clone()));
+                    t.post_in_page(&shell, url, &req.form, deadline, &is_challenge).await?
+                }
+            };
+            if !loaded.still_challenged {
+                let cookies = t.cookies(&loaded.page.final_url).await?;
+                let n = browser::cookies::harvest(&self.jar, &loaded.page.final_url, &cookies);
+                if n > 0
+                    && let Ok(mut p) = self.passed.lock()
+                {
+                    p.insert(host.clone());
+                }
+            }
+            Ok::<_, browser::TabError>(loaded)
+        }
+        .await;
+        drop(permit);
+        let outcome = match loaded {
+            Ok(loaded) => {
+                fetch.bytes += loaded.page.body.len() as u64;
+                let ms = started.elapsed().as_millis() as u64;
+                tracing::debug!(%url, status = loaded.page.status, ms, challenged = loaded.still_challenged, "browser");
+                if loaded.still_challenged {
+                    fetch.browser = Some(BrowserVerdict::NotCleared { waited_secs: timeout.as_secs() });
+                }
+                if !self.allowed.allows(&loaded.page.final_url) {
+                    let why = format!(
+                        "the browser ended on {}, outside the hosts this crawl may visit",
+                        loaded.page.final_url
+                    );
+                    failed(None, why, true)
+                } else {
+                    let mut page = loaded.page;
+                    page.url = req.url.clone();
+                    Outcome::Fetched {
+                        page: Box::new(page),
+                        etag: loaded.etag,
+                        last_modified: loaded.last_modified,
+                        truncated: false,
+                        length: None,
+                    }
+                }
+            }
+            Err(e) => {
+                if matches!(e, browser::TabError::Cdp(_)) {
+                    // A broken tab is not reused; a dead browser is noticed by the next `get`.
+                    *tab = None;
+                }
+                failed(None, e.to_string(), false)
+            }
+        };
+        Ok(Step::Done(outcome))
     }
 
     /// The robots rules of `url`'s origin, fetching them when stale.

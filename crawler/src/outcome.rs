@@ -28,6 +28,23 @@ pub struct Challenge {
     pub redirected_to: Option<Url>,
     /// What the user can do about it ([`crate::sources::Source::unblock_hint`]).
     pub hint: Option<String>,
+    /// What the headless browser made of it, when the source's fetch mode
+    /// let it try ([`crate::browser`]).
+    pub browser: Option<BrowserVerdict>,
+}
+
+/// Why a challenge stands although the source may use the browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BrowserVerdict {
+    /// The browser ran the page's scripts and the challenge was still
+    /// there when its time was up.
+    NotCleared {
+        /// How long it waited, in seconds.
+        waited_secs: u64,
+    },
+    /// No browser could be used (none installed, it would not start, it
+    /// crashed): the plain answer stands.
+    Unavailable(String),
 }
 
 impl Challenge {
@@ -41,14 +58,27 @@ impl Challenge {
         } else {
             ChallengeKind::Script
         };
-        Challenge { kind, status: page.status, redirected_to: redirected.then(|| page.final_url.clone()), hint }
+        Challenge {
+            kind,
+            status: page.status,
+            redirected_to: redirected.then(|| page.final_url.clone()),
+            hint,
+            browser: None,
+        }
     }
 
     /// The reason shown in the crawl report.
     pub fn reason(&self) -> String {
-        match &self.redirected_to {
+        let wall = match &self.redirected_to {
             Some(to) => format!("challenged: redirected to {to} (HTTP {}), an anti-bot page, not parsed", self.status),
             None => format!("challenged: HTTP {} anti-bot page, not parsed", self.status),
+        };
+        match &self.browser {
+            None => wall,
+            Some(BrowserVerdict::NotCleared { waited_secs }) => {
+                format!("{wall}; the browser waited {waited_secs} s and the challenge did not clear")
+            }
+            Some(BrowserVerdict::Unavailable(why)) => format!("{wall}; no browser to pass it: {why}"),
         }
     }
 }
@@ -100,6 +130,23 @@ impl PageOutcome {
         }
     }
 
+    /// The outcome with the browser's verdict on a challenge attached
+    /// (other outcomes are left as they are).
+    pub fn seen_by_browser(self, verdict: Option<BrowserVerdict>) -> PageOutcome {
+        match (self, verdict) {
+            (PageOutcome::Challenged(c), Some(v)) => {
+                // Without a browser, what to install comes before the source's own advice.
+                let hint = match (&v, c.hint) {
+                    (BrowserVerdict::Unavailable(why), Some(h)) => Some(format!("{why}. Meanwhile: {h}")),
+                    (BrowserVerdict::Unavailable(why), None) => Some(why.clone()),
+                    (_, hint) => hint,
+                };
+                PageOutcome::Challenged(Challenge { browser: Some(v), hint, ..c })
+            }
+            (outcome, _) => outcome,
+        }
+    }
+
     /// Why the page did not give its content, `None` when it did (or stood).
     pub fn error(&self) -> Option<String> {
         match self {
@@ -140,5 +187,17 @@ mod tests {
         assert_eq!(PageOutcome::Challenged(r).name(), CHALLENGED);
         assert_eq!(PageOutcome::NotModified.error(), None);
         assert_eq!(PageOutcome::Disallowed { reason: "/x".into() }.error().unwrap(), "robots: /x");
+    }
+
+    #[test]
+    fn the_browser_verdict_goes_with_a_challenge_only() {
+        let c = Challenge::of(&page("http://a.cn/x", "http://a.cn/x", 412), None);
+        let seen = PageOutcome::Challenged(c).seen_by_browser(Some(BrowserVerdict::NotCleared { waited_secs: 30 }));
+        assert_eq!(
+            seen.error().unwrap(),
+            "challenged: HTTP 412 anti-bot page, not parsed; the browser waited 30 s and the challenge did not clear"
+        );
+        let fetched = PageOutcome::Fetched { changed: true };
+        assert_eq!(fetched.clone().seen_by_browser(Some(BrowserVerdict::Unavailable("x".into()))), fetched);
     }
 }

@@ -40,6 +40,12 @@ pub struct CrawlArgs {
     /// User-Agent header (default names the project and a contact URL).
     #[arg(long, value_name = "UA")]
     pub user_agent: Option<String>,
+    /// How pages are fetched, for every source this run: http (never a
+    /// browser), browser (HTML pages in headless Chromium) or auto (plain
+    /// HTTP, the browser for a page that answers with a JavaScript
+    /// challenge). Default: each source's `fetch` setting (auto for nmpa and cde).
+    #[arg(long, value_name = "MODE")]
+    pub fetch: Option<crawler::browser::FetchMode>,
     /// Print the summary as JSON on stdout (with --watch: one line per run).
     #[arg(long)]
     pub json: bool,
@@ -71,7 +77,18 @@ pub fn run(ctx: &Ctx, args: CrawlArgs) -> Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
     match schedule {
         None => {
-            let summary = rt.block_on(crawl_with_bar(&plan))?;
+            // Ctrl-C or SIGTERM stops the crawl at a commit boundary, so
+            // that it ends cleanly, its browser (if any) stopped with it.
+            let summary = rt.block_on(async {
+                let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+                let signal = tokio::spawn(async move {
+                    crate::server::shutdown_signal().await;
+                    let _ = stop_tx.send(true);
+                });
+                let summary = crawl_with_bar(&plan, stop_rx).await;
+                signal.abort();
+                summary
+            })?;
             print_summary(&summary, args.json)?;
         }
         Some(schedule) => rt.block_on(watch(&plan, args.json, schedule))?,
@@ -148,6 +165,9 @@ fn plan(ctx: &Ctx, args: &CrawlArgs) -> Result<CrawlPlan> {
     if let Some(ua) = &args.user_agent {
         cfg.user_agent = Some(ua.clone());
     }
+    if args.fetch.is_some() {
+        cfg.fetch = args.fetch;
+    }
     let digest = match &args.from_digest {
         Some(file) => {
             let bytes = std::fs::read(file).map_err(|e| UsageError(format!("cannot read {}: {e}", file.display())))?;
@@ -167,15 +187,15 @@ fn plan(ctx: &Ctx, args: &CrawlArgs) -> Result<CrawlPlan> {
     })
 }
 
-/// One crawl with a progress spinner on a terminal.
-async fn crawl_with_bar(plan: &CrawlPlan) -> Result<Summary> {
+/// One crawl with a progress spinner on a terminal, stopped when `stop` turns true.
+async fn crawl_with_bar(plan: &CrawlPlan, stop: tokio::sync::watch::Receiver<bool>) -> Result<Summary> {
     let bar = if std::io::stderr().is_terminal() { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
     bar.set_style(
         ProgressStyle::with_template("{spinner} {pos} done, {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     let progress = bar.clone();
-    let summary = crawler::crawl::crawl_with_progress(plan, None, move |p| {
+    let summary = crawler::crawl::crawl_with_progress(plan, Some(stop), move |p| {
         progress.set_position(p.done);
         progress.set_message(format!("{} to go, {} errors — {}", p.remaining, p.errors, p.url));
     })

@@ -52,12 +52,9 @@ pub fn run(ctx: &Ctx, args: DigestArgs) -> Result<ExitCode> {
         "markdown" | "md" => Kind::Text(Format::Markdown),
         "html" => Kind::Text(Format::Html),
         "docx" => Kind::Docx,
-        "pdf" => Kind::Pdf(ctx.config.browser().ok_or_else(|| {
-            UsageError(
-                "--format pdf needs a headless browser: install chromium, or set NOTICES_BROWSER (or `browser` in the config)"
-                    .into(),
-            )
-        })?),
+        "pdf" => Kind::Pdf(
+            ctx.config.browser().map_err(|e| UsageError(format!("--format pdf needs a headless browser: {e}")))?,
+        ),
         other => {
             return Err(UsageError(format!("invalid --format {other:?}: expected markdown, html, docx or pdf")).into());
         }

@@ -161,8 +161,8 @@ pub fn run(cli_data_dir: Option<&Path>, cli_config: Option<&Path>, matches: &cla
         if env_set(BROWSER_ENV).is_some() { Origin::Env(BROWSER_ENV) } else { file_or_default(&["browser"]) };
     let browser = config.browser();
     match &browser {
-        Some(b) => println!("  browser               {} ({browser_origin})", b.display()),
-        None => println!("  browser               none found ({browser_origin})"),
+        Ok(b) => println!("  browser               {} ({browser_origin})", b.display()),
+        Err(_) => println!("  browser               none found ({browser_origin})"),
     }
     let crawl_keys: Vec<String> = match file_table.get("crawl") {
         Some(toml::Value::Table(t)) => t.keys().cloned().collect(),
@@ -240,10 +240,12 @@ pub fn run(cli_data_dir: Option<&Path>, cli_config: Option<&Path>, matches: &cla
         Err(e) => report.problem("crawl lock", e, "check the permissions of the data directory"),
     }
     match &browser {
-        Some(b) => report.ok("headless browser", b.display()),
-        None => report.note(
+        Ok(b) => report.ok("headless browser", b.display()),
+        Err(e) => report.note(
             "headless browser",
-            "none found; only `notices digest --format pdf` needs one: install chromium, or set NOTICES_BROWSER",
+            format!(
+                "{e}; needed by `notices digest --format pdf` and by crawls of sites with JavaScript challenges (fetch = \"auto\", the default for nmpa and cde, or \"browser\"), which are otherwise reported blocked"
+            ),
         ),
     }
     match report.problems {

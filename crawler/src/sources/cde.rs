@@ -30,9 +30,11 @@
 //!   `<meta id="9DhefwqGPrzGxEp9hPaoag">` and `$_ts`; a blocked JSON
 //!   endpoint answers HTML instead of JSON. All three are challenges. The
 //!   site's own POSTs also carry a `MmEwMD` URL signature computed by that
-//!   JavaScript, which this crawler cannot compute: without a browser
-//!   cookie (config `cookie`, `FSSBBIl1UgzbN7N80S/T`) the live site is
-//!   expected to be blocked and reported as such.
+//!   JavaScript. With plain HTTP and no browser cookie (config `cookie`,
+//!   `FSSBBIl1UgzbN7N80S/T`) the live site is expected to be blocked and
+//!   reported as such; with the browser fetcher (`fetch = "auto"`, the
+//!   default, or `"browser"`; [`crate::browser`]) the list requests are sent
+//!   from inside the list page, whose scripts sign them.
 //! - UTF-8 assumed (never seen declared).
 
 use std::collections::BTreeMap;
@@ -288,7 +290,7 @@ impl Source for Cde {
     }
 
     fn unblock_hint(&self) -> Option<String> {
-        Some("www.cde.org.cn answers scripts with a JavaScript challenge (HTTP 202). Open https://www.cde.org.cn/ in a browser, copy the Cookie header it sends (FSSBBIl1UgzbN7N80S/T) into `cookie` under [crawl.sources.cde] in the config, and crawl again soon: the cookie is short-lived, and the list endpoints may still refuse requests without the page's own URL signature.".into())
+        Some("www.cde.org.cn answers scripts with a JavaScript challenge (HTTP 202). With `fetch = \"auto\"` (the default) or `\"browser\"` under [crawl.sources.cde] and Chromium installed, the crawler passes it in a headless browser, whose page signs the list requests. Otherwise open https://www.cde.org.cn/ in a browser, copy the Cookie header it sends (FSSBBIl1UgzbN7N80S/T) into `cookie` under [crawl.sources.cde] in the config, and crawl again soon: the cookie is short-lived, and the list endpoints may still refuse requests without the page's own URL signature.".into())
     }
 }
 

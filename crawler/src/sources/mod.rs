@@ -185,6 +185,9 @@ pub struct SourceSettings {
     pub cookie: Option<String>,
     /// Stop after this many listing pages per start URL.
     pub max_pages: Option<usize>,
+    /// How its pages are fetched: `http`, `browser` or `auto` (default
+    /// `auto` for nmpa and cde, `http` for the others); see [`crate::browser`].
+    pub fetch: Option<crate::browser::FetchMode>,
 }
 
 /// A source the crawler knows by name: how to build it from its settings.

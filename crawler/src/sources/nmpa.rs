@@ -35,8 +35,10 @@
 //!   so a challenge is recognised by status 412/202 or by the markers
 //!   without the `ArticleTitle`/`PubDate` metas and without a `.list`.
 //!   Cookie names rotate (`NfBCSins2OywS/T`, earlier `neCYtZEjo8GmO/P`,
-//!   `FSSBBIl1UgzbN7N80S/T`), so none is hard-coded: the user may supply
-//!   a browser's cookie string in the config.
+//!   `FSSBBIl1UgzbN7N80S/T`), so none is hard-coded: the browser fetcher
+//!   ([`crate::browser`], `fetch = "auto"` by default) runs the challenge
+//!   and hands its cookies to the plain client, or the user may supply a
+//!   browser's cookie string in the config.
 
 use std::sync::LazyLock;
 
@@ -210,7 +212,7 @@ impl Source for Nmpa {
     }
 
     fn unblock_hint(&self) -> Option<String> {
-        Some("www.nmpa.gov.cn answers scripts with a JavaScript cookie challenge (HTTP 412). Open https://www.nmpa.gov.cn/ in a browser, copy the Cookie header it sends (NfBCSins2Oyw… and acw_tc) into `cookie` under [crawl.sources.nmpa] in the config, and crawl again soon: the cookie is short-lived.".into())
+        Some("www.nmpa.gov.cn answers scripts with a JavaScript cookie challenge (HTTP 412). With `fetch = \"auto\"` (the default) or `\"browser\"` under [crawl.sources.nmpa] and Chromium installed, the crawler passes it in a headless browser. Otherwise open https://www.nmpa.gov.cn/ in a browser, copy the Cookie header it sends (NfBCSins2Oyw… and acw_tc) into `cookie` under [crawl.sources.nmpa] in the config, and crawl again soon: the cookie is short-lived.".into())
     }
 }
 

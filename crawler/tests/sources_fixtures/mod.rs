@@ -174,8 +174,16 @@ pub mod e2e {
 
     /// Test settings: no delay, and details left alone for an hour once
     /// fetched (so a re-crawl shows what the listings alone cause).
+    /// Plain HTTP only (`fetch = "http"`): these tests show what the sources
+    /// make of pages and challenges; the browser has its own (`challenges.rs`).
     pub fn config() -> CrawlConfig {
-        CrawlConfig { retries: 0, recheck_secs: 3600, max_crawl_delay_secs: 0, ..CrawlConfig::for_tests() }
+        CrawlConfig {
+            retries: 0,
+            recheck_secs: 3600,
+            max_crawl_delay_secs: 0,
+            fetch: Some(crawler::browser::FetchMode::Http),
+            ..CrawlConfig::for_tests()
+        }
     }
 
     /// Crawls `sources` into the index and state under `dir`.
