@@ -148,6 +148,12 @@ impl NoticeIndex {
         Ok(self.reader.reload()?)
     }
 
+    /// Identifies what searches see now: changes whenever the reader loads
+    /// a commit (result caches key on it).
+    pub fn generation(&self) -> u64 {
+        self.reader.searcher().generation().generation_id()
+    }
+
     /// Number of notices searchable now.
     pub fn len(&self) -> Result<u64> {
         Ok(self.reader.searcher().search(&AllQuery, &Count)? as u64)

@@ -96,7 +96,12 @@ pub async fn search(State(app): State<AppState>, RawQuery(raw): RawQuery) -> Res
 /// Runs a checked request on the blocking pool.
 async fn run_search(app: &AppState, req: SearchRequest) -> Result<index::SearchResults, ApiError> {
     let index = app.index.clone();
-    match tokio::task::spawn_blocking(move || index.search(&req)).await {
+    let cache = app.cache.clone();
+    let work = move || match cache {
+        Some(cache) => cache.search(&index, &req),
+        None => index.search(&req),
+    };
+    match tokio::task::spawn_blocking(work).await {
         Ok(Ok(results)) => Ok(results),
         // The parameters were checked before; what the index can still
         // refuse is the query text itself.
