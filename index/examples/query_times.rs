@@ -8,6 +8,8 @@
 //! ```
 //!
 //! `EXACT=both` times each query with and without cross-language expansion.
+//! `PRUNE=both` times each query with and without the pruned ranking of
+//! one-word queries (`index::prune`), the two alternating search by search.
 
 use std::time::Instant;
 
@@ -24,23 +26,41 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok("1" | "true") => &[true],
         _ => &[false],
     };
+    // `PRUNE=both`: the default handle and one without pruning, alternating.
+    let handles: Vec<(&str, NoticeIndex)> = match std::env::var("PRUNE").as_deref() {
+        Ok("both") => vec![("pruned", index.clone()), ("one pass", index.clone().without_pruning())],
+        Ok("0" | "false" | "off") => vec![("one pass", index.clone().without_pruning())],
+        _ => vec![("", index.clone())],
+    };
     for query in std::env::args().skip(1) {
         for &exact in modes {
             let req = SearchRequest { exact, ..SearchRequest::new(query.clone()) };
             // Warm the page cache, the facet tables and the thread's caches.
-            for _ in 0..20 {
-                index.search(&req)?;
+            for (_, h) in &handles {
+                for _ in 0..20 {
+                    h.search(&req)?;
+                }
             }
-            let mut times = Vec::with_capacity(rounds);
+            let mut times = vec![Vec::with_capacity(rounds); handles.len()];
             let mut total = 0;
             for _ in 0..rounds {
-                let t = Instant::now();
-                total = index.search(&req)?.total;
-                times.push(t.elapsed().as_secs_f64() * 1e3);
+                for (i, (_, h)) in handles.iter().enumerate() {
+                    let t = Instant::now();
+                    total = h.search(&req)?.total;
+                    times[i].push(t.elapsed().as_secs_f64() * 1e3);
+                }
             }
-            times.sort_by(f64::total_cmp);
             let how = if exact { "exact" } else { "expanded" };
-            println!("{query} ({how}): {total} matches, median {:.3} ms over {rounds} searches", times[rounds / 2]);
+            let medians: Vec<String> = handles
+                .iter()
+                .zip(&mut times)
+                .map(|((label, _), t)| {
+                    t.sort_by(f64::total_cmp);
+                    let m = t[rounds / 2];
+                    if label.is_empty() { format!("median {m:.3} ms") } else { format!("{label} {m:.3} ms") }
+                })
+                .collect();
+            println!("{query} ({how}): {total} matches, {} over {rounds} searches", medians.join(", "));
         }
     }
     Ok(())
