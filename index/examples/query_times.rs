@@ -10,6 +10,9 @@
 //! `EXACT=both` times each query with and without cross-language expansion.
 //! `PRUNE=both` times each query with and without the pruned ranking of
 //! one-word queries (`index::prune`), the two alternating search by search.
+//! `QUERIES=index/benches/mixed-queries.txt` takes the queries (the `q=`
+//! of each line; filters and pages are ignored) from that file, and prints
+//! p50/p99 over all of them as well.
 
 use std::time::Instant;
 
@@ -32,7 +35,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok("0" | "false" | "off") => vec![("one pass", index.clone().without_pruning())],
         _ => vec![("", index.clone())],
     };
-    for query in std::env::args().skip(1) {
+    let mut queries: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(file) = std::env::var_os("QUERIES") {
+        let text = std::fs::read_to_string(file)?;
+        for line in text.lines().filter(|l| !l.is_empty() && !l.starts_with('#')) {
+            let q = line.split('&').find_map(|p| p.strip_prefix("q=")).unwrap_or_default();
+            if !q.is_empty() && !queries.iter().any(|x| x == q) {
+                queries.push(q.to_string());
+            }
+        }
+    }
+    let mut all = vec![Vec::new(); handles.len()];
+    for query in &queries {
         for &exact in modes {
             let req = SearchRequest { exact, ..SearchRequest::new(query.clone()) };
             // Warm the page cache, the facet tables and the thread's caches.
@@ -50,6 +64,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     times[i].push(t.elapsed().as_secs_f64() * 1e3);
                 }
             }
+            for (a, t) in all.iter_mut().zip(&times) {
+                a.extend_from_slice(t);
+            }
             let how = if exact { "exact" } else { "expanded" };
             let medians: Vec<String> = handles
                 .iter()
@@ -62,6 +79,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .collect();
             println!("{query} ({how}): {total} matches, {} over {rounds} searches", medians.join(", "));
         }
+    }
+    for ((label, _), t) in handles.iter().zip(&mut all).filter(|(_, t)| !t.is_empty()) {
+        t.sort_by(f64::total_cmp);
+        let at = |p: f64| t[((t.len() - 1) as f64 * p).round() as usize];
+        println!(
+            "all {} queries {label}: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+            queries.len(),
+            at(0.5),
+            at(0.99),
+            at(1.0)
+        );
     }
     Ok(())
 }

@@ -55,7 +55,8 @@ pub(crate) struct AppState {
     pub(crate) cache: Option<Arc<ResultCache>>,
 }
 
-/// The application with default limits and no result cache.
+/// The application with default limits and no result cache (tests).
+#[cfg(test)]
 pub fn router(index: NoticeIndex) -> Router {
     router_with(index, None, Limits::default())
 }
