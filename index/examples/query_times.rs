@@ -8,8 +8,6 @@
 //! ```
 //!
 //! `EXACT=both` times each query with and without cross-language expansion.
-//! `PRUNE=both` times each query with and without the pruned ranking of
-//! one-word queries (`index::prune`), the two alternating search by search.
 //! `QUERIES=index/benches/mixed-queries.txt` takes the queries (the `q=`
 //! of each line; filters and pages are ignored) from that file, and prints
 //! p50/p99 over all of them as well.
@@ -29,12 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok("1" | "true") => &[true],
         _ => &[false],
     };
-    // `PRUNE=both`: the default handle and one without pruning, alternating.
-    let handles: Vec<(&str, NoticeIndex)> = match std::env::var("PRUNE").as_deref() {
-        Ok("both") => vec![("pruned", index.clone()), ("one pass", index.clone().without_pruning())],
-        Ok("0" | "false" | "off") => vec![("one pass", index.clone().without_pruning())],
-        _ => vec![("", index.clone())],
-    };
+    let handles: Vec<(&str, NoticeIndex)> = vec![("", index.clone())];
     let mut queries: Vec<String> = std::env::args().skip(1).collect();
     if let Some(file) = std::env::var_os("QUERIES") {
         let text = std::fs::read_to_string(file)?;

@@ -52,7 +52,6 @@ pub mod health;
 pub mod import;
 pub mod notice;
 pub mod opensearch;
-mod prune;
 pub mod schema;
 pub mod search;
 pub mod segmenter;

@@ -402,24 +402,20 @@ fn field_query(field: Field, tokens: &[(usize, String)]) -> Box<dyn Query> {
     Box::new(PhraseQuery::new_with_offset(terms))
 }
 
-/// The text fields a word is searched in, with the weight of a match in each.
-fn weighted_fields(fields: &Fields) -> [(Field, f32); 3] {
-    [(fields.title, TITLE_BOOST), (fields.body, 1.0), (fields.agency, AGENCY_BOOST)]
-}
-
 /// An item on every text field, best field boosted.
 fn item_query(fields: &Fields, item: &Item) -> Option<Box<dyn Query>> {
     let tokens = query_tokens(item.text());
     if tokens.is_empty() {
         return None;
     }
-    let per_field: Vec<(Occur, Box<dyn Query>)> = weighted_fields(fields)
-        .into_iter()
-        .map(|(f, boost)| -> (Occur, Box<dyn Query>) {
-            let q = field_query(f, &tokens);
-            (Occur::Should, if boost == 1.0 { q } else { Box::new(BoostQuery::new(q, boost)) })
-        })
-        .collect();
+    let per_field: Vec<(Occur, Box<dyn Query>)> =
+        [(fields.title, TITLE_BOOST), (fields.body, 1.0), (fields.agency, AGENCY_BOOST)]
+            .into_iter()
+            .map(|(f, boost)| -> (Occur, Box<dyn Query>) {
+                let q = field_query(f, &tokens);
+                (Occur::Should, if boost == 1.0 { q } else { Box::new(BoostQuery::new(q, boost)) })
+            })
+            .collect();
     Some(Box::new(BooleanQuery::new(per_field)))
 }
 
@@ -431,52 +427,6 @@ struct TextQuery {
     negatives: Vec<Box<dyn Query>>,
     /// What the glossary added, per expanded word or term.
     expanded: BTreeMap<String, Vec<String>>,
-    /// `positive` as a flat list of weighted terms, when it is one (see
-    /// [`crate::prune`]).
-    flat: Option<Vec<(Term, f32)>>,
-}
-
-/// The weighted terms of a word that is one token on every text field,
-/// each weight multiplied by `weight`; `None` for a word of several tokens
-/// (a phrase) or none.
-fn word_terms(fields: &Fields, word: &str, weight: f32) -> Option<Vec<(Term, f32)>> {
-    let tokens = query_tokens(word);
-    let [(_, token)] = tokens.as_slice() else { return None };
-    Some(
-        weighted_fields(fields)
-            .into_iter()
-            .map(|(f, boost)| (Term::from_field_text(f, token), boost * weight))
-            .collect(),
-    )
-}
-
-/// The terms of a query that is a single one-token word (with, expanded,
-/// a single one-token translation), which score as the sum of their
-/// weighted BM25 scores; `None` for any other query.
-fn flat_terms(
-    fields: &Fields,
-    parsed: &ParsedQuery,
-    is_doc_number: bool,
-    expansions: &[glossary::Expansion],
-) -> Option<Vec<(Term, f32)>> {
-    if is_doc_number || !parsed.must_not.is_empty() {
-        return None;
-    }
-    let [group] = parsed.must.as_slice() else { return None };
-    let [Item::Word(word)] = group.as_slice() else { return None };
-    let mut terms = word_terms(fields, word, 1.0)?;
-    match expansions {
-        [] => {}
-        [e] => match e.translations.as_slice() {
-            [list] => match list.as_slice() {
-                [one] => terms.extend(word_terms(fields, one, TRANSLATION_BOOST)?),
-                _ => return None,
-            },
-            _ => return None,
-        },
-        _ => return None,
-    }
-    Some(terms)
 }
 
 /// Builds the positive text query and the negative clauses; with `expand`,
@@ -558,8 +508,7 @@ fn text_query(fields: &Fields, parsed: &ParsedQuery, raw: &str, expand: bool) ->
             Box::new(BoostQuery::new(Box::new(TermQuery::new(term, IndexRecordOption::Basic)), DOC_NUMBER_BOOST));
         positive = Box::new(BooleanQuery::new(vec![(Occur::Should, positive), (Occur::Should, exact)]));
     }
-    let flat = flat_terms(fields, parsed, is_doc_number, &expansions);
-    Ok(TextQuery { positive, negatives, expanded, flat })
+    Ok(TextQuery { positive, negatives, expanded })
 }
 
 /// What was typed (`original`) or, scoring less, its translations; records
@@ -618,12 +567,11 @@ impl NoticeIndex {
         let started = Instant::now();
         req.validate()?;
         let f = &self.fields;
-        let TextQuery { positive, negatives, expanded, flat } =
-            if req.query.trim().is_empty() && req.seen_since.is_some() {
-                TextQuery { positive: Box::new(AllQuery), negatives: Vec::new(), expanded: BTreeMap::new(), flat: None }
-            } else {
-                text_query(f, &parse(&req.query)?, &req.query, !req.exact)?
-            };
+        let TextQuery { positive, negatives, expanded } = if req.query.trim().is_empty() && req.seen_since.is_some() {
+            TextQuery { positive: Box::new(AllQuery), negatives: Vec::new(), expanded: BTreeMap::new() }
+        } else {
+            text_query(f, &parse(&req.query)?, &req.query, !req.exact)?
+        };
 
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, positive.box_clone())];
         clauses.extend(negatives.into_iter().map(|q| (Occur::MustNot, q)));
@@ -650,8 +598,6 @@ impl NoticeIndex {
             clauses.push(filter(Box::new(RangeQuery::new(Bound::Included(from), Bound::Unbounded))));
         }
         clauses.extend(crate::filters::kind_clauses(f, req));
-        // Nothing but the text: the ranking may prune (see `crate::prune`).
-        let flat = flat.filter(|_| clauses.len() == 1 && req.sort == Sort::Relevance && !self.pruning_off);
         if !req.include_withdrawn {
             let term = Term::from_field_u64(f.withdrawn, 1);
             clauses.push((Occur::MustNot, Box::new(TermQuery::new(term, IndexRecordOption::Basic))));
@@ -661,14 +607,11 @@ impl NoticeIndex {
         let searcher = self.reader.searcher();
         let top = TopDocs::with_limit(req.limit).and_offset(req.offset);
         let (page, counts) = match req.sort {
-            Sort::Relevance => match &flat {
-                Some(terms) => {
-                    let counts = searcher.search(&query, &self.facet_tables.counter(&searcher)?)?;
-                    let ranking = crate::prune::ranking_query(terms, (!req.include_withdrawn).then_some(f.withdrawn));
-                    (searcher.search(&ranking, &top.order_by_score())?, counts)
-                }
-                None => searcher.search(&query, &(top.order_by_score(), self.facet_tables.counter(&searcher)?))?,
-            },
+            Sort::Relevance => {
+                let (page, counts) =
+                    searcher.search(&query, &(top.order_by_score(), self.facet_tables.counter(&searcher)?))?;
+                (page, counts)
+            }
             Sort::Newest | Sort::Discovered => {
                 let field = if req.sort == Sort::Newest { schema::PUBLISHED } else { schema::FIRST_SEEN };
                 let by_date = top.order_by_fast_field::<tantivy::DateTime>(field, Order::Desc);

@@ -30,8 +30,6 @@ pub struct NoticeIndex {
     pub(crate) fields: Fields,
     /// Per-segment source and month tables for facet counts.
     pub(crate) facet_tables: TableCache,
-    /// Rank every query in one pass with its facet counts (benchmarks).
-    pub(crate) pruning_off: bool,
     path: Option<PathBuf>,
 }
 
@@ -122,15 +120,7 @@ impl NoticeIndex {
         }
         let fields = Fields::from_schema(&index.schema())?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::OnCommitWithDelay).try_into()?;
-        Ok(NoticeIndex { index, reader, fields, facet_tables: TableCache::default(), pruning_off: false, path })
-    }
-
-    /// This handle without the pruned ranking of one-word queries
-    /// ([`crate::prune`]): every query ranked in one pass with its facet
-    /// counts, as before. For benchmarks and tests (same answers, slower).
-    pub fn without_pruning(mut self) -> NoticeIndex {
-        self.pruning_off = true;
-        self
+        Ok(NoticeIndex { index, reader, fields, facet_tables: TableCache::default(), path })
     }
 
     /// Where the index lives, if on disk.
