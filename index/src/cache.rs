@@ -304,19 +304,18 @@ mod tests {
     #[test]
     fn memory_stays_within_the_budget() {
         let index = index_with(20);
-        let one = estimate_bytes(&index.search(&SearchRequest::new("仿制药")).unwrap());
-        let budget = one * 10;
+        let page = |offset| SearchRequest { offset, limit: 5, ..SearchRequest::new("仿制药") };
+        let one = estimate_bytes(&index.search(&page(0)).unwrap());
+        let budget = one * 6;
         let cache = ResultCache::new(budget);
         for offset in 0..15 {
-            let req = SearchRequest { offset, limit: 5, ..SearchRequest::new("仿制药") };
-            cache.search(&index, &req).unwrap();
+            cache.search(&index, &page(offset)).unwrap();
             assert!(cache.stats().bytes <= budget, "{:?} > {budget}", cache.stats());
         }
         let s = cache.stats();
         assert!(s.entries < 15 && s.entries > 0, "{s:?}");
         // The most recent answer is still there.
-        let req = SearchRequest { offset: 14, limit: 5, ..SearchRequest::new("仿制药") };
-        cache.search(&index, &req).unwrap();
+        cache.search(&index, &page(14)).unwrap();
         assert_eq!(cache.stats().hits, 1);
     }
 }
