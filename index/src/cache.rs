@@ -3,10 +3,11 @@
 //! Keyed on the normalised request (query text with white space folded,
 //! filters in a canonical order, sort, page), so `a  b` and `a b`, or
 //! `source=CDE,NMPA` and `source=NMPA,CDE`, share an entry. Every entry
-//! belongs to one searcher generation: the index reader gets a new
-//! generation on every commit it loads (also one made by another process),
-//! and the first lookup that sees a new generation empties the cache, so a
-//! cached answer never outlives the commit it was computed on. Memory is
+//! belongs to one generation of the index ([`NoticeIndex::generation`]: its
+//! segments and deletes), which every commit the reader loads changes (also
+//! one made by another process); the first lookup that sees a new
+//! generation empties the cache, so a cached answer never outlives the
+//! commit it was computed on. Memory is
 //! bounded by an estimate of each answer's size; when full, the least
 //! recently used entries go first.
 //!
