@@ -34,8 +34,8 @@ pub struct ServeArgs {
     /// Serve a non-loopback address without a token (anyone who can reach it may search).
     #[arg(long)]
     pub public: bool,
-    /// Search every request afresh: no cache of recent answers (benchmarks
-    /// use this to measure the index itself).
+    /// Search every request afresh: no cache of recent answers (also config
+    /// `server.cache = false`; benchmarks use this to measure the index itself).
     #[arg(long, env = "NOTICES_NO_CACHE")]
     pub no_cache: bool,
 }
@@ -98,7 +98,7 @@ pub fn run(ctx: &Ctx, args: ServeArgs) -> Result<ExitCode> {
         tracing::warn!("could not build the sample index: {e:#}");
     }
     let notices = index.len()?;
-    let no_cache = args.no_cache;
+    let no_cache = args.no_cache || ctx.config.server.cache == Some(false);
 
     // Searches are CPU-bound and run on the blocking pool: more threads than
     // a few per core only add memory and switching, so excess searches queue.
