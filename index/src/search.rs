@@ -710,8 +710,11 @@ impl FirstTerm {
         if terms.is_empty() {
             return FirstTerm(None);
         }
+        // An NFA: built anew for every search, and a DFA's construction
+        // cost more than its faster scans saved over ten bodies.
         let finder = aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
+            .kind(Some(aho_corasick::AhoCorasickKind::NoncontiguousNFA))
             .match_kind(aho_corasick::MatchKind::LeftmostFirst)
             .build(&terms)
             .ok();
@@ -779,6 +782,8 @@ fn escape_into(s: &str, out: &mut String) {
 /// The first `n` characters of `text`, white space folded.
 fn lead(text: &str, n: usize) -> String {
     let mut out = String::new();
+    // Characters in `out` (counting them again at every step was quadratic).
+    let mut chars = 0;
     let mut space = false;
     for c in text.chars() {
         if c.is_whitespace() {
@@ -787,10 +792,12 @@ fn lead(text: &str, n: usize) -> String {
         }
         if space {
             out.push(' ');
+            chars += 1;
             space = false;
         }
         out.push(c);
-        if out.chars().count() >= n {
+        chars += 1;
+        if chars >= n {
             out.push('…');
             break;
         }
@@ -905,6 +912,15 @@ mod tests {
         let two = format!("{}甲{}乙{}", "前".repeat(500), "中".repeat(500), "后".repeat(500));
         let w = snippet_window(&two, &FirstTerm::new(["乙", "甲"]));
         assert!(w.contains('甲') && !w.contains('乙'), "{w}");
+    }
+
+    #[test]
+    fn the_lead_folds_white_space_and_stops_at_n_characters() {
+        assert_eq!(lead("  一致性\n\n评价  工作 ", 100), "一致性 评价 工作");
+        assert_eq!(lead("一二三 四五", 4), "一二三 四…");
+        assert_eq!(lead("一二三 四五六", 6), "一二三 四五…");
+        assert_eq!(lead("一二三", 3), "一二三…");
+        assert_eq!(lead("", 5), "");
     }
 
     #[test]
