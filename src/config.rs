@@ -37,6 +37,9 @@ pub struct ServerConfig {
     /// Bearer token every request must carry (`--token`, `NOTICES_TOKEN`
     /// override it); required when listening off loopback unless `--public`.
     pub token: Option<String>,
+    /// Keep answers of recent searches (default true); `false` here,
+    /// `NOTICES_NO_CACHE=1` or `--no-cache` turn the result cache off.
+    pub cache: Option<bool>,
 }
 
 impl Config {

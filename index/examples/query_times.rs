@@ -8,6 +8,9 @@
 //! ```
 //!
 //! `EXACT=both` times each query with and without cross-language expansion.
+//! `QUERIES=index/benches/mixed-queries.txt` takes the queries (the `q=`
+//! of each line; filters and pages are ignored) from that file, and prints
+//! p50/p99 over all of them as well.
 
 use std::time::Instant;
 
@@ -24,24 +27,62 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok("1" | "true") => &[true],
         _ => &[false],
     };
-    for query in std::env::args().skip(1) {
+    let handles: Vec<(&str, NoticeIndex)> = vec![("", index.clone())];
+    let mut queries: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(file) = std::env::var_os("QUERIES") {
+        let text = std::fs::read_to_string(file)?;
+        for line in text.lines().filter(|l| !l.is_empty() && !l.starts_with('#')) {
+            let q = line.split('&').find_map(|p| p.strip_prefix("q=")).unwrap_or_default();
+            if !q.is_empty() && !queries.iter().any(|x| x == q) {
+                queries.push(q.to_string());
+            }
+        }
+    }
+    let mut all = vec![Vec::new(); handles.len()];
+    for query in &queries {
         for &exact in modes {
             let req = SearchRequest { exact, ..SearchRequest::new(query.clone()) };
             // Warm the page cache, the facet tables and the thread's caches.
-            for _ in 0..20 {
-                index.search(&req)?;
+            for (_, h) in &handles {
+                for _ in 0..20 {
+                    h.search(&req)?;
+                }
             }
-            let mut times = Vec::with_capacity(rounds);
+            let mut times = vec![Vec::with_capacity(rounds); handles.len()];
             let mut total = 0;
             for _ in 0..rounds {
-                let t = Instant::now();
-                total = index.search(&req)?.total;
-                times.push(t.elapsed().as_secs_f64() * 1e3);
+                for (i, (_, h)) in handles.iter().enumerate() {
+                    let t = Instant::now();
+                    total = h.search(&req)?.total;
+                    times[i].push(t.elapsed().as_secs_f64() * 1e3);
+                }
             }
-            times.sort_by(f64::total_cmp);
+            for (a, t) in all.iter_mut().zip(&times) {
+                a.extend_from_slice(t);
+            }
             let how = if exact { "exact" } else { "expanded" };
-            println!("{query} ({how}): {total} matches, median {:.3} ms over {rounds} searches", times[rounds / 2]);
+            let medians: Vec<String> = handles
+                .iter()
+                .zip(&mut times)
+                .map(|((label, _), t)| {
+                    t.sort_by(f64::total_cmp);
+                    let m = t[rounds / 2];
+                    if label.is_empty() { format!("median {m:.3} ms") } else { format!("{label} {m:.3} ms") }
+                })
+                .collect();
+            println!("{query} ({how}): {total} matches, {} over {rounds} searches", medians.join(", "));
         }
+    }
+    for ((label, _), t) in handles.iter().zip(&mut all).filter(|(_, t)| !t.is_empty()) {
+        t.sort_by(f64::total_cmp);
+        let at = |p: f64| t[((t.len() - 1) as f64 * p).round() as usize];
+        println!(
+            "all {} queries {label}: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+            queries.len(),
+            at(0.5),
+            at(0.99),
+            at(1.0)
+        );
     }
     Ok(())
 }

@@ -40,6 +40,7 @@
 pub mod agency;
 pub mod analyzer;
 pub mod backup;
+pub mod cache;
 pub mod docnum;
 pub mod doctype;
 pub mod error;

@@ -666,11 +666,11 @@ impl NoticeIndex {
         started: Instant,
     ) -> Result<SearchResults> {
         let mut body_hl = Highlighter::for_query(searcher, positive, self.fields.body)?;
-        let body_terms: Vec<String> = body_hl.terms().map(str::to_string).collect();
+        let body_terms = FirstTerm::new(body_hl.terms());
         // Titles are short: highlight them whole, from the query's title terms.
         let mut title_hl = Highlighter::for_query_unweighted(positive, self.fields.title);
-        // Built only when a hit's body has no match (the attachment matched).
-        let mut attachment_hl: Option<(Highlighter, Vec<String>)> = None;
+        // Built at the first hit with attachment text.
+        let mut attachment_hl: Option<(Highlighter, FirstTerm)> = None;
         let mut hits = Vec::with_capacity(page.len());
         for (score, addr) in page {
             let notice = self.decode(&searcher.doc(addr)?)?;
@@ -686,7 +686,7 @@ impl NoticeIndex {
             if notice.attachments.iter().any(|a| a.text().is_some()) {
                 if attachment_hl.is_none() {
                     let hl = Highlighter::for_query(searcher, positive, self.fields.attachment_text)?;
-                    let terms = hl.terms().map(str::to_string).collect();
+                    let terms = FirstTerm::new(hl.terms());
                     attachment_hl = Some((hl, terms));
                 }
                 let (hl, terms) = attachment_hl.as_mut().expect("just built");
@@ -743,24 +743,49 @@ impl NoticeIndex {
     }
 }
 
+/// Finds where the first query term appears in a body, for
+/// [`snippet_window`]: one automaton for all terms, built once per search,
+/// that stops at the leftmost match and matches ASCII letters in either
+/// case (terms are lowercase, and stems are prefixes of their words). It
+/// replaces a `str::find` per term over the whole body (a term absent from
+/// a body scanned all of it) and a lowercased copy of every body: 15 % of a
+/// selective query's time (BENCHMARKS.md).
+pub(crate) struct FirstTerm(Option<aho_corasick::AhoCorasick>);
+
+impl FirstTerm {
+    /// A finder of `terms` (empty ones are ignored).
+    pub(crate) fn new<'a>(terms: impl IntoIterator<Item = &'a str>) -> FirstTerm {
+        let terms: Vec<&str> = terms.into_iter().filter(|t| !t.is_empty()).collect();
+        if terms.is_empty() {
+            return FirstTerm(None);
+        }
+        // An NFA: built anew for every search, and a DFA's construction
+        // cost more than its faster scans saved over ten bodies.
+        let finder = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .kind(Some(aho_corasick::AhoCorasickKind::NoncontiguousNFA))
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(&terms)
+            .ok();
+        FirstTerm(finder)
+    }
+
+    /// Byte offset of the leftmost match in `text`.
+    fn find(&self, text: &str) -> Option<usize> {
+        self.0.as_ref()?.find(text).map(|m| m.start())
+    }
+}
+
 /// The part of `body` worth analysing for a snippet: a window around the
-/// first place a query term appears as written (terms are lowercased and
-/// stems are prefixes of their words, so a case-insensitive search finds
-/// most), else the start of the body.
-fn snippet_window<'a>(body: &'a str, terms: &[String]) -> &'a str {
+/// first place a query term appears as written (case-insensitively for
+/// ASCII letters), else the start of the body.
+fn snippet_window<'a>(body: &'a str, terms: &FirstTerm) -> &'a str {
     const BEFORE: usize = 240;
     const AFTER: usize = 720;
     if body.len() <= BEFORE + AFTER {
         return body;
     }
-    let lower;
-    let haystack = if terms.iter().any(|t| t.bytes().any(|b| b.is_ascii_alphabetic())) {
-        lower = body.to_ascii_lowercase();
-        lower.as_str()
-    } else {
-        body
-    };
-    let first = terms.iter().filter(|t| !t.is_empty()).filter_map(|t| haystack.find(t.as_str())).min().unwrap_or(0);
+    let first = terms.find(body).unwrap_or(0);
     let mut start = first.saturating_sub(BEFORE);
     while !body.is_char_boundary(start) {
         start -= 1;
@@ -806,6 +831,8 @@ fn escape_into(s: &str, out: &mut String) {
 /// The first `n` characters of `text`, white space folded.
 fn lead(text: &str, n: usize) -> String {
     let mut out = String::new();
+    // Characters in `out` (counting them again at every step was quadratic).
+    let mut chars = 0;
     let mut space = false;
     for c in text.chars() {
         if c.is_whitespace() {
@@ -814,10 +841,12 @@ fn lead(text: &str, n: usize) -> String {
         }
         if space {
             out.push(' ');
+            chars += 1;
             space = false;
         }
         out.push(c);
-        if out.chars().count() >= n {
+        chars += 1;
+        if chars >= n {
             out.push('…');
             break;
         }
@@ -921,13 +950,26 @@ mod tests {
     #[test]
     fn snippet_window_is_around_the_first_match() {
         let body = format!("{}一致性评价{}", "前".repeat(1000), "后".repeat(1000));
-        let w = snippet_window(&body, &["评价".to_string()]);
+        let w = snippet_window(&body, &FirstTerm::new(["评价"]));
         assert!(w.contains("一致性评价") && w.len() < 1200, "{}", w.len());
         let english = format!("{}Audit Trail{}", "x ".repeat(1000), " y".repeat(1000));
-        let w = snippet_window(&english, &["trail".into()]);
+        let w = snippet_window(&english, &FirstTerm::new(["trail"]));
         assert!(w.contains("Audit Trail"));
-        assert!(snippet_window(&body, &["没有".to_string()]).starts_with("前"));
-        assert_eq!(snippet_window("短", &[]), "短");
+        assert!(snippet_window(&body, &FirstTerm::new(["没有"])).starts_with("前"));
+        assert_eq!(snippet_window("短", &FirstTerm::new([])), "短");
+        // The leftmost of several terms wins, whichever is listed first.
+        let two = format!("{}甲{}乙{}", "前".repeat(500), "中".repeat(500), "后".repeat(500));
+        let w = snippet_window(&two, &FirstTerm::new(["乙", "甲"]));
+        assert!(w.contains('甲') && !w.contains('乙'), "{w}");
+    }
+
+    #[test]
+    fn the_lead_folds_white_space_and_stops_at_n_characters() {
+        assert_eq!(lead("  一致性\n\n评价  工作 ", 100), "一致性 评价 工作");
+        assert_eq!(lead("一二三 四五", 4), "一二三 四…");
+        assert_eq!(lead("一二三 四五六", 6), "一二三 四五…");
+        assert_eq!(lead("一二三", 3), "一二三…");
+        assert_eq!(lead("", 5), "");
     }
 
     #[test]

@@ -148,6 +148,20 @@ impl NoticeIndex {
         Ok(self.reader.reload()?)
     }
 
+    /// Identifies what searches see now: a hash of the segments and their
+    /// deletes, so it changes with every commit the reader loads that adds,
+    /// replaces or deletes a notice (result caches key on it). Not the
+    /// reader's generation number: the reader may reload the same commit
+    /// twice (a manual reload, then its watcher), which would empty a cache
+    /// for nothing.
+    pub fn generation(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let searcher = self.reader.searcher();
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        searcher.generation().segments().hash(&mut hasher);
+        hasher.finish()
+    }
+
     /// Number of notices searchable now.
     pub fn len(&self) -> Result<u64> {
         Ok(self.reader.searcher().search(&AllQuery, &Count)? as u64)

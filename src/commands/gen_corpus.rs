@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Result;
-use index::synth::{Corpus, DEFAULT_SEED};
+use index::synth::{Corpus, DEFAULT_SEED, Profile};
 
 use super::Ctx;
 
@@ -32,11 +32,16 @@ pub struct GenCorpusArgs {
     /// Print the figures as one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Realistic term frequencies (each notice about one or two topics)
+    /// instead of the synthetic stress corpus, where terms are everywhere.
+    #[arg(long)]
+    pub realistic: bool,
 }
 
 /// Generates the corpus and indexes (or prints) it.
 pub fn run(ctx: &Ctx, args: GenCorpusArgs) -> Result<ExitCode> {
-    let corpus = Corpus::new(args.seed, crawler::SAMPLE_DIGEST).take(args.count as usize);
+    let profile = if args.realistic { Profile::Realistic } else { Profile::Synthetic };
+    let corpus = Corpus::with_profile(args.seed, crawler::SAMPLE_DIGEST, profile).take(args.count as usize);
     if args.jsonl {
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         for notice in corpus {

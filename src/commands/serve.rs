@@ -34,6 +34,10 @@ pub struct ServeArgs {
     /// Serve a non-loopback address without a token (anyone who can reach it may search).
     #[arg(long)]
     pub public: bool,
+    /// Search every request afresh: no cache of recent answers (also config
+    /// `server.cache = false`; benchmarks use this to measure the index itself).
+    #[arg(long, env = "NOTICES_NO_CACHE")]
+    pub no_cache: bool,
 }
 
 /// Who may use the server: its host names (loopback, `server.allowed_hosts`
@@ -94,6 +98,7 @@ pub fn run(ctx: &Ctx, args: ServeArgs) -> Result<ExitCode> {
         tracing::warn!("could not build the sample index: {e:#}");
     }
     let notices = index.len()?;
+    let no_cache = args.no_cache || ctx.config.server.cache == Some(false);
 
     // Searches are CPU-bound and run on the blocking pool: more threads than
     // a few per core only add memory and switching, so excess searches queue.
@@ -115,7 +120,8 @@ pub fn run(ctx: &Ctx, args: ServeArgs) -> Result<ExitCode> {
         let recrawler = schedule.map(|schedule| tokio::spawn(recrawl(ctx, schedule, stop_rx.clone())));
         // Tests and scripts read the URL from this line (the port may be 0 → chosen).
         eprintln!("notices: serving {notices} notices on http://{local}/ (Ctrl-C to stop)");
-        let served = crate::server::serve(listener, index, access, stopped(stop_rx)).await;
+        let cache = (!no_cache).then(|| std::sync::Arc::new(index::cache::ResultCache::default()));
+        let served = crate::server::serve(listener, index, access, cache, stopped(stop_rx)).await;
         // A re-crawl in progress stops at its next commit; wait for it so
         // nothing half-done is left behind.
         if let Some(task) = recrawler {

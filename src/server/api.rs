@@ -96,7 +96,12 @@ pub async fn search(State(app): State<AppState>, RawQuery(raw): RawQuery) -> Res
 /// Runs a checked request on the blocking pool.
 async fn run_search(app: &AppState, req: SearchRequest) -> Result<index::SearchResults, ApiError> {
     let index = app.index.clone();
-    match tokio::task::spawn_blocking(move || index.search(&req)).await {
+    let cache = app.cache.clone();
+    let work = move || match cache {
+        Some(cache) => cache.search(&index, &req),
+        None => index.search(&req),
+    };
+    match tokio::task::spawn_blocking(work).await {
         Ok(Ok(results)) => Ok(results),
         // The parameters were checked before; what the index can still
         // refuse is the query text itself.
@@ -479,6 +484,30 @@ mod tests {
             assert_eq!(e.status, StatusCode::BAD_REQUEST);
             assert!(e.message.starts_with(param), "{qs}: {}", e.message);
         }
+    }
+
+    /// With the result cache, a repeated search gets the same answer, and
+    /// a commit (loaded by the reader) is seen at once, not a stale answer.
+    #[tokio::test]
+    async fn cached_answers_follow_commits() {
+        let index = NoticeIndex::in_memory().unwrap();
+        let add = |url: &str| {
+            let mut w = index.writer(1).unwrap();
+            w.upsert(&notice(url, Source::Nmpa, "仿制药一致性评价公告", "仿制药一致性评价", "2020-05-14")).unwrap();
+            w.commit("test").unwrap();
+            index.reload().unwrap();
+        };
+        add("http://www.nmpa.gov.cn/1.html");
+        let cache = std::sync::Arc::new(index::cache::ResultCache::default());
+        let app = crate::server::router_with(index.clone(), Some(cache.clone()), crate::server::Limits::default());
+        let uri = "/api/search?q=%E4%BB%BF%E5%88%B6%E8%8D%AF";
+        let (_, first) = call(&app, "GET", uri).await;
+        let (_, again) = call(&app, "GET", uri).await;
+        assert_eq!((first["total"].as_u64(), &first["hits"]), (Some(1), &again["hits"]));
+        assert_eq!(cache.stats().hits, 1);
+        add("http://www.nmpa.gov.cn/2.html");
+        let (_, after) = call(&app, "GET", uri).await;
+        assert_eq!(after["total"], 2, "the commit invalidated the cached answer");
     }
 
     #[tokio::test]

@@ -23,6 +23,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use index::NoticeIndex;
+use index::cache::ResultCache;
 use tower::ServiceBuilder;
 
 pub use api::ApiError;
@@ -50,15 +51,18 @@ impl Default for Limits {
 pub(crate) struct AppState {
     /// The index; clones share one reader.
     pub(crate) index: NoticeIndex,
+    /// Answers of recent searches (`None` with `notices serve --no-cache`).
+    pub(crate) cache: Option<Arc<ResultCache>>,
 }
 
-/// The application with default limits.
+/// The application with default limits and no result cache (tests).
+#[cfg(test)]
 pub fn router(index: NoticeIndex) -> Router {
-    router_with(index, Limits::default())
+    router_with(index, None, Limits::default())
 }
 
-/// The application: routes, JSON errors, limits.
-pub fn router_with(index: NoticeIndex, limits: Limits) -> Router {
+/// The application: routes, JSON errors, limits, and a result cache if given.
+pub fn router_with(index: NoticeIndex, cache: Option<Arc<ResultCache>>, limits: Limits) -> Router {
     let routes = Router::new()
         .route("/", get(assets::index_html))
         .route("/assets/{name}", get(assets::asset))
@@ -70,7 +74,7 @@ pub fn router_with(index: NoticeIndex, limits: Limits) -> Router {
         .route("/healthz", get(api::healthz))
         .route("/feed.atom", get(api::feed))
         .fallback(api::not_found)
-        .with_state(AppState { index });
+        .with_state(AppState { index, cache });
     with_limits(routes, limits)
 }
 
@@ -163,11 +167,12 @@ async fn finish_response(res: Response) -> Response {
 
 /// Serves `index` on `listener` to the clients `access` lets in until
 /// `shutdown` completes, then lets requests in flight finish (for at most
-/// a few seconds).
+/// a few seconds). Searches are answered from `cache` when it holds them.
 pub async fn serve<F>(
     listener: tokio::net::TcpListener,
     index: NoticeIndex,
     access: Access,
+    cache: Option<Arc<ResultCache>>,
     shutdown: F,
 ) -> std::io::Result<()>
 where
@@ -179,7 +184,8 @@ where
     let notify = fired.clone();
     // The host and token check is outermost: nothing else runs for a
     // request it refuses.
-    let app = router(index).layer(axum::middleware::from_fn_with_state(Arc::new(access), guard::guard));
+    let app = router_with(index, cache, Limits::default())
+        .layer(axum::middleware::from_fn_with_state(Arc::new(access), guard::guard));
     let server = axum::serve(explain::ExplainingListener(listener), app).with_graceful_shutdown(async move {
         shutdown.await;
         tracing::info!("shutting down");
@@ -329,7 +335,7 @@ pub(crate) mod tests {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(serve(listener, NoticeIndex::in_memory().unwrap(), Access::default(), async {
+        let server = tokio::spawn(serve(listener, NoticeIndex::in_memory().unwrap(), Access::default(), None, async {
             let _ = rx.await;
         }));
         // It answers while running...
