@@ -20,7 +20,7 @@ fn config(dir: &Path, site: &Site, fetch: &str) -> PathBuf {
     std::fs::write(
         &path,
         format!(
-            "[crawl]\ndelay_ms = 0\nretries = 0\nrecheck_secs = 0\nmax_crawl_delay_secs = 0\nchallenge_timeout_secs = 20\n\n\
+            "[crawl]\nfetch_attachments = false\ndelay_ms = 0\nretries = 0\nrecheck_secs = 0\nmax_crawl_delay_secs = 0\nchallenge_timeout_secs = 20\n\n\
              [crawl.sources.nmpa]\nfetch = \"{fetch}\"\nstart_urls = [\"{}\"]\n\n\
              [crawl.sources.cnipa]\nenabled = false\n[crawl.sources.cde]\nenabled = false\n\
              [crawl.sources.fda]\nenabled = false\n[crawl.sources.eca]\nenabled = false\n",
