@@ -5,6 +5,11 @@
 //!   on that). Input: `data/jieba-dict.txt.gz`, `word frequency` per line.
 //!   Output: `$OUT_DIR/jieba-dict.bin`, little-endian, read in place by
 //!   `src/segmenter.rs` (the layout is documented there and must match).
+//!   The glossary's Chinese terms are added to it as words (with
+//!   [`DOMAIN_FREQ`]) when jieba's dictionary lacks them: the index then
+//!   holds `一致性评价` or `上市许可持有人` as one term wherever it occurs,
+//!   and a query for it is a term query instead of a phrase of common words
+//!   (the slowest searches of BENCHMARKS.md §9).
 //! - the bilingual glossary's table. Input: `data/glossary.tsv` (format in
 //!   its header). Output: `$OUT_DIR/glossary.rs`, a static array of entries
 //!   included by `src/glossary.rs`. A malformed line fails the build with
@@ -17,6 +22,10 @@ use std::path::PathBuf;
 const MAGIC: u32 = 0x4a44_5432; // "JDT2"
 const ROOT_TABLE: usize = 0x1_0000;
 const NO_FREQ: u16 = u16::MAX;
+/// Frequency of a glossary term added to the dictionary. Only jieba's
+/// precise cut weighs frequencies (the index mode takes every word and the
+/// query mode the longest), and no search uses that cut.
+const DOMAIN_FREQ: u64 = 100;
 
 #[derive(Default)]
 struct TmpNode {
@@ -25,11 +34,11 @@ struct TmpNode {
 }
 
 fn main() {
-    dictionary();
-    glossary();
+    let domain = glossary();
+    dictionary(&domain);
 }
 
-fn dictionary() {
+fn dictionary(domain: &[String]) {
     let input = PathBuf::from("data/jieba-dict.txt.gz");
     println!("cargo::rerun-if-changed={}", input.display());
     println!("cargo::rerun-if-changed=build.rs");
@@ -61,6 +70,26 @@ fn dictionary() {
             };
         }
         nodes[node].freq = Some(freq);
+    }
+    // Glossary terms jieba lacks, as jieba-rs's `add_word` would add them
+    // (the segmenter's oracle test does exactly that).
+    for word in domain {
+        let mut node = 0;
+        for c in word.chars() {
+            node = match nodes[node].children.get(&c) {
+                Some(&n) => n,
+                None => {
+                    nodes.push(TmpNode::default());
+                    let n = nodes.len() - 1;
+                    nodes[node].children.insert(c, n);
+                    n
+                }
+            };
+        }
+        if nodes[node].freq.is_none() {
+            nodes[node].freq = Some(DOMAIN_FREQ);
+            total += DOMAIN_FREQ;
+        }
     }
 
     // Distinct frequencies, so a node stores a u16 index into a small
@@ -123,8 +152,9 @@ fn dictionary() {
     std::fs::write(&dest, out).expect("OUT_DIR is writable");
 }
 
-/// Parses `data/glossary.tsv` and writes `$OUT_DIR/glossary.rs`.
-fn glossary() {
+/// Parses `data/glossary.tsv`, writes `$OUT_DIR/glossary.rs` and returns
+/// its Chinese terms, in file order.
+fn glossary() -> Vec<String> {
     let input = PathBuf::from("data/glossary.tsv");
     println!("cargo::rerun-if-changed={}", input.display());
     let text = std::fs::read_to_string(&input).expect("data/glossary.tsv exists and is UTF-8");
@@ -133,6 +163,7 @@ fn glossary() {
     );
     let mut seen = std::collections::HashSet::new();
     let mut count = 0usize;
+    let mut chinese = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let n = n + 1;
         let line = line.trim_end();
@@ -195,12 +226,14 @@ fn glossary() {
             v.iter().map(|(t, s)| format!("Term {{ text: {t:?}, searched: {s} }}")).collect::<Vec<_>>().join(", ")
         };
         out.push_str(&format!("    Entry {{ zh: &[{}], en: &[{}] }},\n", list(&zh), list(&en)));
+        chinese.extend(zh.into_iter().map(|(t, _)| t));
         count += 1;
     }
     out.push_str("];\n");
     assert!(count > 0, "data/glossary.tsv has no entries");
     let dest = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("glossary.rs");
     std::fs::write(&dest, out).expect("OUT_DIR is writable");
+    chinese
 }
 
 /// Han ideographs (the analyzer's `is_han`; build scripts cannot use the crate).

@@ -10,7 +10,9 @@
 //! `EXACT=both` times each query with and without cross-language expansion.
 //! `QUERIES=index/benches/mixed-queries.txt` takes the queries (the `q=`
 //! of each line; filters and pages are ignored) from that file, and prints
-//! p50/p99 over all of them as well.
+//! p50/p99 over all of them as well. With `MIXED=1` each line is timed as
+//! the server runs it, filters, sort and page included, and each line's
+//! share of the summed medians is printed (where a load's time goes).
 
 use std::time::Instant;
 
@@ -29,6 +31,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let handles: Vec<(&str, NoticeIndex)> = vec![("", index.clone())];
     let mut queries: Vec<String> = std::env::args().skip(1).collect();
+    if std::env::var("MIXED").is_ok_and(|m| m == "1") {
+        let file = std::env::var_os("QUERIES").ok_or("MIXED=1 needs QUERIES=file")?;
+        return mixed(&index, &std::fs::read_to_string(file)?, rounds);
+    }
     if let Some(file) = std::env::var_os("QUERIES") {
         let text = std::fs::read_to_string(file)?;
         for line in text.lines().filter(|l| !l.is_empty() && !l.starts_with('#')) {
@@ -84,5 +90,53 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             at(1.0)
         );
     }
+    Ok(())
+}
+
+/// A request of the mixed load: `q=...&source=A,B&since=..&until=..&sort=..&offset=..`.
+fn request(line: &str) -> Result<SearchRequest, Box<dyn std::error::Error>> {
+    let mut req = SearchRequest::new(String::new());
+    for part in line.split('&') {
+        let (name, value) = part.split_once('=').ok_or("a parameter without =")?;
+        match name {
+            "q" => req.query = value.to_string(),
+            "source" => req.sources = value.split(',').map(str::parse).collect::<Result<_, _>>()?,
+            "since" => req.since = Some(index::parse_date(value, index::DateEnd::Start)?),
+            "until" => req.until = Some(index::parse_date(value, index::DateEnd::End)?),
+            "sort" => req.sort = value.parse()?,
+            "offset" => req.offset = value.parse()?,
+            other => return Err(format!("unknown parameter {other}").into()),
+        }
+    }
+    Ok(req)
+}
+
+/// Times every line of the mixed load and prints its share of the total.
+fn mixed(index: &NoticeIndex, text: &str, rounds: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let mut rows = Vec::new();
+    for line in text.lines().filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        let req = request(line)?;
+        for _ in 0..5 {
+            index.search(&req)?;
+        }
+        let mut times: Vec<f64> = (0..rounds)
+            .map(|_| {
+                let t = Instant::now();
+                index.search(&req).map(|_| t.elapsed().as_secs_f64() * 1e3)
+            })
+            .collect::<Result<_, _>>()?;
+        times.sort_by(f64::total_cmp);
+        rows.push((times[rounds / 2], index.search(&req)?.total, line.to_string()));
+    }
+    let sum: f64 = rows.iter().map(|r| r.0).sum();
+    rows.sort_by(|a, b| b.0.total_cmp(&a.0));
+    for (ms, total, line) in &rows {
+        println!("{ms:8.3} ms {:5.1} % {total:7} matches  {line}", ms / sum * 100.0);
+    }
+    println!(
+        "sum of medians {sum:.2} ms over {} lines: {:.0} searches/s on one core",
+        rows.len(),
+        rows.len() as f64 / sum * 1e3
+    );
     Ok(())
 }

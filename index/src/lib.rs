@@ -50,6 +50,7 @@ pub mod filters;
 pub mod glossary;
 pub mod health;
 pub mod import;
+mod inflight;
 pub mod notice;
 pub mod opensearch;
 pub mod schema;

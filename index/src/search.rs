@@ -23,8 +23,8 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, PhraseQuery, Query, RangeQuery,
-    TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, EnableScoring, Occur, PhraseQuery, Query,
+    RangeQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, Order, Searcher, Term};
@@ -628,20 +628,25 @@ impl NoticeIndex {
         let query = BooleanQuery::new(clauses);
 
         let searcher = self.reader.searcher();
+        let ticket = self.in_flight.enter();
+        let executor = ticket.executor(self.index.search_executor());
         let top = TopDocs::with_limit(req.limit).and_offset(req.offset);
         let (page, counts) = match req.sort {
             Sort::Relevance => {
-                let (page, counts) =
-                    searcher.search(&query, &(top.order_by_score(), self.facet_tables.counter(&searcher)?))?;
-                (page, counts)
+                let collector = (top.order_by_score(), self.facet_tables.counter(&searcher)?);
+                let scoring = EnableScoring::enabled_from_searcher(&searcher);
+                searcher.search_with_executor(&query, &collector, executor, scoring)?
             }
             Sort::Newest | Sort::Discovered => {
                 let field = if req.sort == Sort::Newest { schema::PUBLISHED } else { schema::FIRST_SEEN };
                 let by_date = top.order_by_fast_field::<tantivy::DateTime>(field, Order::Desc);
-                let (page, counts) = searcher.search(&query, &(by_date, self.facet_tables.counter(&searcher)?))?;
+                let collector = (by_date, self.facet_tables.counter(&searcher)?);
+                let scoring = EnableScoring::disabled_from_searcher(&searcher);
+                let (page, counts) = searcher.search_with_executor(&query, &collector, executor, scoring)?;
                 (page.into_iter().map(|(_, addr)| (0.0, addr)).collect(), counts)
             }
         };
+        drop(ticket);
         let total = counts.total as usize;
         let facets = Facets {
             month: counts.month_labels(),

@@ -8,16 +8,40 @@
 //! selective query's time (profile in BENCHMARKS.md). Our tokens are
 //! already lowercase, and one tokenizer with its buffers serves every hit of
 //! a query.
+//!
+//! ## Finding the terms without analysing the text
+//! Analysing a ~1 KB window of Chinese with the index-mode analyzer (every
+//! dictionary word at every character) for each of ten hits was the
+//! largest fixed cost of a search (~20 % of a selective query, BENCHMARKS.md
+//! §11). It is not needed to find the query's terms: the index mode emits
+//! every Han character and every dictionary word wherever it occurs, so a
+//! term made of Han characters is a token exactly where its text occurs,
+//! and one Aho-Corasick automaton finds them all. Terms with other
+//! characters (English stems, codes, `62号`) depend on their word, so only
+//! the runs of non-Han characters that hold a letter or digit are analysed,
+//! each on its own (the analyzer's Latin rules never look past white space
+//! or a Han character, except `号` after a number, which is included). A
+//! text with characters that NFKC turns into Han ones (Kangxi radicals, the
+//! circled ideographs) or with combining marks goes through the analyzer
+//! as before. The analyzer path stays as the oracle of a property test:
+//! both find the same matches.
+//!
+//! The fragment is then chosen from the matches alone: the run of matches
+//! within `max_bytes` whose terms weigh most (the earliest on a tie), with
+//! the rest of `max_bytes` as context, a third of it before the first match,
+//! not starting or ending inside a Latin word.
 
 use std::collections::HashMap;
 use std::ops::Range;
 
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use tantivy::query::Query;
 use tantivy::schema::Field;
 use tantivy::tokenizer::{TokenStream, Tokenizer};
 use tantivy::{Searcher, Term};
+use unicode_normalization::char::{canonical_combining_class, decompose_compatible};
 
-use crate::analyzer::{BilingualTokenizer, Mode};
+use crate::analyzer::{BilingualTokenizer, Mode, is_han};
 use crate::error::Result;
 
 /// Finds and highlights the query's terms in texts of one field.
@@ -25,6 +49,23 @@ pub(crate) struct Highlighter {
     tokenizer: BilingualTokenizer,
     /// Term text → weight (rarer terms weigh more).
     terms: HashMap<String, f32>,
+    /// Finder of the terms made of Han characters only, and their weights
+    /// by pattern id.
+    han: Option<(AhoCorasick, Vec<f32>)>,
+    /// Whether some term has a character that is not Han.
+    latin: bool,
+}
+
+/// One occurrence of a term: byte range in the text and the term's weight.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Match {
+    start: usize,
+    end: usize,
+    weight: f32,
+}
+
+fn is_han_term(t: &str) -> bool {
+    t.chars().all(is_han)
 }
 
 /// A fragment of a text and the byte ranges in it that match.
@@ -54,7 +95,25 @@ impl Highlighter {
                 terms.insert(text, 1.0 / (1.0 + doc_freq as f32));
             }
         }
-        Ok(Highlighter { tokenizer: BilingualTokenizer::new(Mode::Index), terms })
+        Ok(Self::with_weights(terms))
+    }
+
+    fn with_weights(terms: HashMap<String, f32>) -> Highlighter {
+        let han: Vec<(&str, f32)> =
+            terms.iter().filter(|(t, _)| is_han_term(t)).map(|(t, &w)| (t.as_str(), w)).collect();
+        // An NFA, built per query: ten windows of ~1 KB do not repay a DFA.
+        let finder = (!han.is_empty())
+            .then(|| {
+                AhoCorasick::builder()
+                    .kind(Some(AhoCorasickKind::NoncontiguousNFA))
+                    .match_kind(MatchKind::Standard)
+                    .build(han.iter().map(|(t, _)| t))
+                    .ok()
+                    .map(|ac| (ac, han.iter().map(|(_, w)| *w).collect()))
+            })
+            .flatten();
+        let latin = terms.keys().any(|t| !is_han_term(t));
+        Highlighter { tokenizer: BilingualTokenizer::new(Mode::Index), terms, han: finder, latin }
     }
 
     /// Highlights the terms `query` has on `field`, all weighing the same
@@ -65,10 +124,7 @@ impl Highlighter {
 
     /// Highlights `terms`, all weighing the same.
     pub(crate) fn for_terms(terms: impl IntoIterator<Item = String>) -> Highlighter {
-        Highlighter {
-            tokenizer: BilingualTokenizer::new(Mode::Index),
-            terms: terms.into_iter().map(|t| (t, 1.0)).collect(),
-        }
+        Self::with_weights(terms.into_iter().map(|t| (t, 1.0)).collect())
     }
 
     /// The term texts highlighted.
@@ -78,62 +134,169 @@ impl Highlighter {
 
     /// Every match in `text`, as merged byte ranges.
     pub(crate) fn highlight_all(&mut self, text: &str) -> Vec<[usize; 2]> {
+        merge_ranges(self.matches(text).iter().map(|m| [m.start, m.end]).collect())
+    }
+
+    /// Every occurrence of a query term in `text`, by start then end.
+    fn matches(&mut self, text: &str) -> Vec<Match> {
         if self.terms.is_empty() {
             return Vec::new();
         }
         let mut out = Vec::new();
+        if !self.scan(text, &mut out) {
+            out.clear();
+            self.token_matches(text, &mut out);
+        }
+        out.sort_by_key(|m| (m.start, m.end));
+        out
+    }
+
+    /// The analyzer's matches: every token of `text` that is a term.
+    fn token_matches(&mut self, text: &str, out: &mut Vec<Match>) {
         let mut stream = self.tokenizer.token_stream(text);
         while let Some(t) = stream.next() {
-            if self.terms.contains_key(t.text.as_str()) {
-                out.push([t.offset_from, t.offset_to]);
+            if let Some(&weight) = self.terms.get(t.text.as_str()) {
+                out.push(Match { start: t.offset_from, end: t.offset_to, weight });
             }
         }
-        merge_ranges(out)
+    }
+
+    /// The same matches found without analysing Han text (module docs);
+    /// false when `text` needs the analyzer.
+    fn scan(&mut self, text: &str, out: &mut Vec<Match>) -> bool {
+        // Runs of characters that are neither Han nor white space, and
+        // whether each holds a letter or a digit.
+        let mut runs: Vec<(usize, usize)> = Vec::new();
+        let mut run: Option<(usize, bool)> = None;
+        for (i, c) in text.char_indices() {
+            let han = is_han(c);
+            if !c.is_ascii() && !han && changes_into_han_or_combines(c) {
+                return false;
+            }
+            if han || c.is_whitespace() {
+                if let Some((start, true)) = run.take() {
+                    runs.push((start, i));
+                }
+            } else {
+                let r = run.get_or_insert((i, false));
+                r.1 |= c.is_alphanumeric();
+            }
+        }
+        if let Some((start, true)) = run {
+            runs.push((start, text.len()));
+        }
+        if let Some((finder, weights)) = &self.han {
+            for m in finder.find_overlapping_iter(text) {
+                out.push(Match { start: m.start(), end: m.end(), weight: weights[m.pattern().as_usize()] });
+            }
+        }
+        if self.latin {
+            for (start, mut end) in runs {
+                // `62号` is a token of the number and the 号 after it.
+                if text[end..].starts_with('号') {
+                    end += '号'.len_utf8();
+                }
+                let mut stream = self.tokenizer.token_stream(&text[start..end]);
+                while let Some(t) = stream.next() {
+                    if is_han_term(&t.text) {
+                        continue;
+                    }
+                    if let Some(&weight) = self.terms.get(t.text.as_str()) {
+                        out.push(Match { start: start + t.offset_from, end: start + t.offset_to, weight });
+                    }
+                }
+            }
+        }
+        true
     }
 
     /// The best fragment of at most `max_bytes` of `text`, or `None` when no
     /// term of the query occurs in it.
     pub(crate) fn best_fragment(&mut self, text: &str, max_bytes: usize) -> Option<Fragment> {
-        if self.terms.is_empty() {
-            return None;
-        }
-        // (score, range, highlights) of the best fragment so far and of the
-        // one being built; ties go to the earlier fragment.
-        let mut best: Option<(f32, Range<usize>, Vec<[usize; 2]>)> = None;
-        let (mut score, mut start, mut stop, mut marks) = (0.0f32, 0usize, 0usize, Vec::new());
-        let mut stream = self.tokenizer.token_stream(text);
-        let mut close = |score: f32, range: Range<usize>, marks: &mut Vec<[usize; 2]>| {
-            if score > 0.0 && best.as_ref().is_none_or(|b| score > b.0) {
-                best = Some((score, range, std::mem::take(marks)));
+        let matches = self.matches(text);
+        // The run of matches that fits in `max_bytes` and weighs most.
+        let (mut best, mut best_score) = (None, 0.0f32);
+        let (mut j, mut score) = (0, 0.0f32);
+        for i in 0..matches.len() {
+            j = j.max(i);
+            let limit = matches[i].start + max_bytes;
+            while j < matches.len() && matches[j].end <= limit {
+                score += matches[j].weight;
+                j += 1;
             }
-            marks.clear();
-        };
-        while let Some(t) = stream.next() {
-            if t.offset_to.saturating_sub(start) > max_bytes {
-                close(score, start..stop, &mut marks);
-                score = 0.0;
-                start = t.offset_from;
-                stop = start;
+            if j > i && score > best_score {
+                best = Some(i..j);
+                best_score = score;
             }
-            // Index mode emits a word and then its characters at the same
-            // offset: the fragment ends at the furthest token, not the last.
-            stop = stop.max(t.offset_to);
-            if let Some(&w) = self.terms.get(t.text.as_str()) {
-                score += w;
-                marks.push([t.offset_from, t.offset_to]);
+            if j > i {
+                score -= matches[i].weight;
             }
         }
-        close(score, start..stop, &mut marks);
-        let (score, range, marks) = best?;
+        let group = &matches[best?];
+        let first = group[0].start;
+        let last = group.iter().map(|m| m.end).max().unwrap_or(first);
+        let range = place(text, first, last, max_bytes);
         let highlights = merge_ranges(
-            marks
-                .into_iter()
-                .map(|[s, e]| [s.max(range.start) - range.start, e.min(range.end) - range.start])
+            group
+                .iter()
+                .map(|m| [m.start.max(range.start) - range.start, m.end.min(range.end) - range.start])
                 .filter(|[s, e]| s < e)
                 .collect(),
         );
-        Some(Fragment { range, highlights, score })
+        Some(Fragment { range, highlights, score: best_score })
     }
+}
+
+/// Whether NFKC can turn `c` into a Han character (a Kangxi radical, a
+/// circled ideograph) or `c` is a combining mark: the analyzer's
+/// normalisation then makes tokens a plain scan does not see.
+fn changes_into_han_or_combines(c: char) -> bool {
+    if canonical_combining_class(c) != 0 {
+        return true;
+    }
+    let mut han = false;
+    decompose_compatible(c, |d| han |= is_han(d));
+    han
+}
+
+/// A range of at most `max_bytes` of `text` around `first..last`: a third
+/// of the room before, on character boundaries, not cutting a Latin word
+/// where that can be helped, without white space at either end.
+fn place(text: &str, first: usize, last: usize, max_bytes: usize) -> Range<usize> {
+    let in_word = |i: usize| {
+        i > 0
+            && i < text.len()
+            && text.as_bytes()[i - 1].is_ascii_alphanumeric()
+            && text.as_bytes()[i].is_ascii_alphanumeric()
+    };
+    let room = max_bytes.saturating_sub(last - first);
+    let mut start = first.saturating_sub(room / 3);
+    if start + max_bytes > text.len() {
+        start = text.len().saturating_sub(max_bytes).min(first);
+    }
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    if in_word(start) {
+        let next = text[start..first].find(|c: char| !c.is_ascii_alphanumeric()).map_or(first, |o| start + o);
+        start = next;
+    }
+    while start < first && text[start..].starts_with(char::is_whitespace) {
+        start += text[start..].chars().next().map_or(1, char::len_utf8);
+    }
+    let mut end = (start + max_bytes).min(text.len()).max(last);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    if in_word(end)
+        && let Some(cut) = text[last..end].rfind(|c: char| !c.is_ascii_alphanumeric())
+    {
+        end = last + cut;
+    }
+    while end > last && text[..end].ends_with(char::is_whitespace) {
+        end -= text[..end].chars().next_back().map_or(1, char::len_utf8);
+    }
+    start..end
 }
 
 /// The text terms `query` has on `field`, with their terms.
@@ -189,6 +352,79 @@ mod tests {
         }
         assert!(h.best_fragment("nothing here", 60).is_none());
         assert!(Highlighter::for_terms([]).best_fragment(&text, 60).is_none());
+    }
+
+    /// The scan's matches, and the analyzer's (the oracle), sorted.
+    fn both(terms: &[&str], text: &str) -> (Vec<Match>, Vec<Match>) {
+        let mut h = Highlighter::for_terms(terms.iter().map(|t| t.to_string()));
+        let mut fast = Vec::new();
+        let scanned = h.scan(text, &mut fast);
+        let mut slow = Vec::new();
+        h.token_matches(text, &mut slow);
+        if !scanned {
+            fast = slow.clone();
+        }
+        let key = |m: &Match| (m.start, m.end);
+        fast.sort_by_key(key);
+        slow.sort_by_key(key);
+        (fast, slow)
+    }
+
+    #[test]
+    fn the_scan_finds_what_the_analyzer_finds() {
+        let text =
+            "国家药监局关于仿制药一致性评价的通知（2020年第62号）。Clinical trials, COVID-19 and pre-IND trials.";
+        let terms = ["仿制", "制药", "一致性", "评价", "62号", "trial", "covid-19", "pre", "ind", "号"];
+        let (fast, slow) = both(&terms, text);
+        assert_eq!(fast, slow);
+        assert!(fast.len() >= 10, "{fast:?}");
+        // A stem is not a prefix match: "pretrial" is its own word.
+        assert!(both(&["trial"], "pretrial").0.is_empty());
+        // Kangxi radicals become Han under NFKC: the analyzer decides.
+        let mut h = Highlighter::for_terms(["一致性".to_string()]);
+        assert!(!h.scan("⼀致性", &mut Vec::new()));
+        assert_eq!(h.highlight_all("⼀致性"), vec![[0, "⼀致性".len()]]);
+    }
+
+    #[test]
+    fn the_fragment_holds_the_heaviest_run_of_matches_with_context() {
+        let mut h = Highlighter::for_terms(["评价".to_string()]);
+        let text = format!("{}开展一致性评价工作，评价结果{}", "前文".repeat(50), "后文".repeat(50));
+        let f = h.best_fragment(&text, 60).expect("a fragment");
+        let frag = &text[f.range.clone()];
+        assert!(frag.len() <= 60, "{frag}");
+        assert!(frag.contains("评价工作，评价"), "{frag}");
+        // A third of the room (13 bytes: four characters) comes before.
+        assert!(frag.starts_with("展一致性评价"), "context before: {frag}");
+        assert!(frag.ends_with("后"), "the rest after: {frag}");
+        assert_eq!(f.highlights.len(), 2);
+        assert_eq!(f.score, 2.0);
+        // English: no word is cut at either end.
+        let mut h = Highlighter::for_terms(["trial".to_string()]);
+        let text = format!("{} clinical trials {}", "alpha beta gamma ".repeat(20), "delta epsilon ".repeat(20));
+        let f = h.best_fragment(&text, 60).expect("a fragment");
+        let frag = &text[f.range.clone()];
+        for w in frag.split(' ') {
+            assert!(text.split(' ').any(|x| x == w), "{w:?} cut in {frag:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn scan_and_analyzer_agree(
+            text in "[a-zA-Z0-9 ,.\\-ＡＢ１２一致性评价仿制药品上市许可持有人知识产权局〔〕（）号年第的了⼀\u{301}]{0,80}",
+            picks in proptest::collection::vec(0usize..1000, 1..6),
+        ) {
+            // Terms: some of the text's own index tokens, and a few others.
+            let tokens: Vec<String> = crate::analyzer::analyze(&text, Mode::Index).into_iter().map(|t| t.text).collect();
+            let mut terms: Vec<String> = ["一致性", "评价", "trial", "62号", "药"].map(String::from).to_vec();
+            if !tokens.is_empty() {
+                terms.extend(picks.iter().map(|&i| tokens[i % tokens.len()].clone()));
+            }
+            let refs: Vec<&str> = terms.iter().map(String::as_str).collect();
+            let (fast, slow) = both(&refs, &text);
+            proptest::prop_assert_eq!(fast, slow);
+        }
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub struct NoticeIndex {
     pub(crate) fields: Fields,
     /// Per-segment source and month tables for facet counts.
     pub(crate) facet_tables: TableCache,
+    /// Searches running now (parallel segments only when alone).
+    pub(crate) in_flight: crate::inflight::InFlight,
     path: Option<PathBuf>,
 }
 
@@ -120,7 +122,14 @@ impl NoticeIndex {
         }
         let fields = Fields::from_schema(&index.schema())?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::OnCommitWithDelay).try_into()?;
-        Ok(NoticeIndex { index, reader, fields, facet_tables: TableCache::default(), path })
+        Ok(NoticeIndex {
+            index,
+            reader,
+            fields,
+            facet_tables: TableCache::default(),
+            in_flight: Default::default(),
+            path,
+        })
     }
 
     /// Where the index lives, if on disk.
