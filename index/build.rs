@@ -73,6 +73,7 @@ fn dictionary(domain: &[String]) {
     }
     // Glossary terms jieba lacks, as jieba-rs's `add_word` would add them
     // (the segmenter's oracle test does exactly that).
+    let mut added: Vec<&str> = Vec::new();
     for word in domain {
         let mut node = 0;
         for c in word.chars() {
@@ -89,8 +90,16 @@ fn dictionary(domain: &[String]) {
         if nodes[node].freq.is_none() {
             nodes[node].freq = Some(DOMAIN_FREQ);
             total += DOMAIN_FREQ;
+            added.push(word.as_str());
         }
     }
+    // The added words, sorted, for `segmenter::is_added_word`.
+    added.sort_unstable();
+    added.dedup();
+    let list: String = added.iter().map(|w| format!("{w:?},")).collect();
+    let dest = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("added-words.rs");
+    std::fs::write(&dest, format!("/// Glossary words added to jieba's dictionary, sorted (build.rs).\npub(crate) static ADDED: &[&str] = &[{list}];\n"))
+        .expect("OUT_DIR is writable");
 
     // Distinct frequencies, so a node stores a u16 index into a small
     // table of ln(freq) that stays in cache.

@@ -383,27 +383,10 @@ fn segment(norm: &str, mode: Mode, out: &mut Emitter<'_, '_>, seg: &mut Scratch)
 fn han_run(run: &str, base: usize, position: usize, mode: Mode, out: &mut Emitter<'_, '_>, seg: &mut Scratch) -> usize {
     match mode {
         Mode::Query => {
-            // The longest dictionary word at each character (the character
-            // itself if none), then the fewest of those that cover the run.
             let starts: Vec<usize> = run.char_indices().map(|(b, _)| b).collect();
-            let n = starts.len();
             let byte_of = |i: usize| starts.get(i).copied().unwrap_or(run.len());
-            let mut longest: Vec<usize> = (1..=n).collect(); // end (exclusive) per start
-            segmenter::for_each_word(run, seg, |w: Word| {
-                if w.end > longest[w.start] {
-                    longest[w.start] = w.end;
-                }
-            });
-            let (mut covered, mut next_start) = (0, 0);
-            while covered < n {
-                // Among the words starting after the previous one and at or
-                // before the first uncovered character, the one reaching
-                // furthest (the earliest, i.e. longest, on a tie).
-                let j = (next_start..=covered).max_by_key(|&j| (longest[j], std::cmp::Reverse(j))).unwrap_or(covered);
-                let end = longest[j];
+            for (j, end) in cover(run, starts.len(), false, seg) {
                 out.push(&run[byte_of(j)..byte_of(end)], base + byte_of(j), base + byte_of(end), position + j);
-                covered = end;
-                next_start = j + 1;
             }
         }
         Mode::Index => {
@@ -439,6 +422,44 @@ fn han_run(run: &str, base: usize, position: usize, mode: Mode, out: &mut Emitte
     position + run.chars().count()
 }
 
+/// The query mode's cover of a Han run of `n` characters: the longest
+/// dictionary word at each character (the character itself if none), then
+/// the fewest of those that cover the run, as (start, end) in characters.
+/// With `parts`, a word spanning the whole run is not used.
+fn cover(run: &str, n: usize, parts: bool, seg: &mut Scratch) -> Vec<(usize, usize)> {
+    let mut longest: Vec<usize> = (1..=n).collect(); // end (exclusive) per start
+    segmenter::for_each_word(run, seg, |w: Word| {
+        if w.end > longest[w.start] && !(parts && w.start == 0 && w.end == n) {
+            longest[w.start] = w.end;
+        }
+    });
+    let mut out = Vec::new();
+    let (mut covered, mut next_start) = (0, 0);
+    while covered < n {
+        // Among the words starting after the previous one and at or before
+        // the first uncovered character, the one reaching furthest (the
+        // earliest, i.e. longest, on a tie).
+        let j = (next_start..=covered).max_by_key(|&j| (longest[j], std::cmp::Reverse(j))).unwrap_or(covered);
+        out.push((j, longest[j]));
+        covered = longest[j];
+        next_start = j + 1;
+    }
+    out
+}
+
+/// The words a Han word would be searched as if it were not itself a
+/// dictionary word: the query cover of its text without it (`一致性评价` →
+/// `一致性`, `评价`). Glossary terms added to the dictionary are scored as
+/// the phrase of these (`crate::concept`).
+pub fn parts(word: &str) -> Vec<String> {
+    let starts: Vec<usize> = word.char_indices().map(|(b, _)| b).collect();
+    let byte_of = |i: usize| starts.get(i).copied().unwrap_or(word.len());
+    cover(word, starts.len(), true, &mut Scratch::default())
+        .into_iter()
+        .map(|(j, end)| word[byte_of(j)..byte_of(end)].to_string())
+        .collect()
+}
+
 /// Length of the UTF-8 sequence that starts with `first`.
 #[inline(always)]
 fn utf8_len(first: u8) -> usize {
@@ -469,6 +490,8 @@ mod tests {
         // A glossary term is one word, at index and at query time.
         assert!(idx.contains(&"一致性评价".to_string()), "{idx:?}");
         assert_eq!(texts("一致性评价", Mode::Query), ["一致性评价"]);
+        assert_eq!(parts("一致性评价"), ["一致性", "评价"]);
+        assert_eq!(parts("仿制药"), ["仿制", "制药"]);
         let idx = texts("国家知识产权局", Mode::Index);
         assert!(idx.contains(&"知识产权".to_string()), "{idx:?}");
     }

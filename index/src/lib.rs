@@ -41,6 +41,7 @@ pub mod agency;
 pub mod analyzer;
 pub mod backup;
 pub mod cache;
+mod concept;
 pub mod docnum;
 pub mod doctype;
 pub mod error;

@@ -30,6 +30,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, Order, Searcher, Term};
 
 use crate::analyzer::{self, Mode};
+use crate::concept::ConceptQuery;
 use crate::docnum;
 use crate::doctype::{DocType, Status};
 use crate::error::{Error, Result};
@@ -413,7 +414,14 @@ fn query_tokens(text: &str) -> Vec<(usize, String)> {
 /// The query for one item on one field: a term, or a phrase of its tokens.
 fn field_query(field: Field, tokens: &[(usize, String)]) -> Box<dyn Query> {
     if tokens.len() == 1 {
-        let term = Term::from_field_text(field, &tokens[0].1);
+        let text = &tokens[0].1;
+        let term = Term::from_field_text(field, text);
+        // A glossary term added to the dictionary scores as the phrase it
+        // used to be searched as (crate::concept).
+        if crate::segmenter::is_added_word(text) {
+            let parts = analyzer::parts(text).iter().map(|p| Term::from_field_text(field, p)).collect();
+            return Box::new(ConceptQuery::new(term, parts));
+        }
         return Box::new(TermQuery::new(term, IndexRecordOption::WithFreqsAndPositions));
     }
     let first = tokens[0].0;
@@ -671,7 +679,8 @@ impl NoticeIndex {
         started: Instant,
     ) -> Result<SearchResults> {
         let mut body_hl = Highlighter::for_query(searcher, positive, self.fields.body)?;
-        let body_terms = FirstTerm::new(body_hl.terms());
+        let anchors = anchors(&req.query);
+        let body_terms = FirstTerm::of(&body_hl, &anchors);
         // Titles are short: highlight them whole, from the query's title terms.
         let mut title_hl = Highlighter::for_query_unweighted(positive, self.fields.title);
         // Built at the first hit with attachment text.
@@ -691,7 +700,7 @@ impl NoticeIndex {
             if notice.attachments.iter().any(|a| a.text().is_some()) {
                 if attachment_hl.is_none() {
                     let hl = Highlighter::for_query(searcher, positive, self.fields.attachment_text)?;
-                    let terms = FirstTerm::new(hl.terms());
+                    let terms = FirstTerm::of(&hl, &anchors);
                     attachment_hl = Some((hl, terms));
                 }
                 let (hl, terms) = attachment_hl.as_mut().expect("just built");
@@ -755,14 +764,22 @@ impl NoticeIndex {
 /// replaces a `str::find` per term over the whole body (a term absent from
 /// a body scanned all of it) and a lowercased copy of every body: 15 % of a
 /// selective query's time (BENCHMARKS.md).
-pub(crate) struct FirstTerm(Option<aho_corasick::AhoCorasick>);
+///
+/// Preferred anchors, when set, are looked for first, in order: the
+/// query's Chinese words and phrases as typed (a match of the whole of
+/// `广东省人民政府食品药品监督管理局文件`, not the text's first `文件`), then
+/// its rarest Han term.
+pub(crate) struct FirstTerm {
+    any: Option<aho_corasick::AhoCorasick>,
+    preferred: Vec<String>,
+}
 
 impl FirstTerm {
     /// A finder of `terms` (empty ones are ignored).
     pub(crate) fn new<'a>(terms: impl IntoIterator<Item = &'a str>) -> FirstTerm {
         let terms: Vec<&str> = terms.into_iter().filter(|t| !t.is_empty()).collect();
         if terms.is_empty() {
-            return FirstTerm(None);
+            return FirstTerm { any: None, preferred: Vec::new() };
         }
         // An NFA: built anew for every search, and a DFA's construction
         // cost more than its faster scans saved over ten bodies.
@@ -772,13 +789,42 @@ impl FirstTerm {
             .match_kind(aho_corasick::MatchKind::LeftmostFirst)
             .build(&terms)
             .ok();
-        FirstTerm(finder)
+        FirstTerm { any: finder, preferred: Vec::new() }
     }
 
-    /// Byte offset of the leftmost match in `text`.
-    fn find(&self, text: &str) -> Option<usize> {
-        self.0.as_ref()?.find(text).map(|m| m.start())
+    /// The finder of a highlighter's terms, preferring `anchors`, then its
+    /// rarest Han term.
+    pub(crate) fn of(hl: &Highlighter, anchors: &[String]) -> FirstTerm {
+        let mut preferred = anchors.to_vec();
+        preferred.extend(hl.rarest_han_term().map(str::to_string));
+        FirstTerm { preferred, ..FirstTerm::new(hl.terms()) }
     }
+
+    /// Byte offset of the first preferred anchor found in `text`, else of
+    /// the leftmost match of any term.
+    fn find(&self, text: &str) -> Option<usize> {
+        if let Some(at) = self.preferred.iter().find_map(|p| text.find(p.as_str())) {
+            return Some(at);
+        }
+        self.any.as_ref()?.find(text).map(|m| m.start())
+    }
+}
+
+/// The Chinese words and phrases of a query as typed, of two characters or
+/// more, longest first: where one occurs whole is the best place for a
+/// snippet.
+fn anchors(query: &str) -> Vec<String> {
+    let Ok(parsed) = parse(query) else { return Vec::new() };
+    let mut out: Vec<String> = parsed
+        .must
+        .iter()
+        .flatten()
+        .map(|item| item.text().trim().to_string())
+        .filter(|t| t.chars().count() >= 2 && t.chars().all(analyzer::is_han))
+        .collect();
+    out.sort_by_key(|t| std::cmp::Reverse(t.len()));
+    out.dedup();
+    out
 }
 
 /// The part of `body` worth analysing for a snippet: a window around the
@@ -965,6 +1011,15 @@ mod tests {
         // The leftmost of several terms wins, whichever is listed first.
         let two = format!("{}甲{}乙{}", "前".repeat(500), "中".repeat(500), "后".repeat(500));
         let w = snippet_window(&two, &FirstTerm::new(["乙", "甲"]));
+        // The rarest Han term, when the text has it, places the window.
+        let mut hl = Highlighter::for_terms(["甲".to_string(), "乙".to_string()]);
+        hl.set_weight("乙", 2.0);
+        let preferred = snippet_window(&two, &FirstTerm::of(&hl, &[]));
+        assert!(preferred.contains('乙') && !preferred.contains('甲'), "{preferred}");
+        // A query's Chinese phrase as typed comes first.
+        let text = format!("{}甲乙{}甲乙丙{}", "前".repeat(500), "中".repeat(500), "后".repeat(500));
+        let typed = snippet_window(&text, &FirstTerm::of(&hl, &anchors("\"甲乙丙\"")));
+        assert!(typed.contains("甲乙丙"), "{typed}");
         assert!(w.contains('甲') && !w.contains('乙'), "{w}");
     }
 

@@ -173,6 +173,16 @@ pub struct Scratch {
     route: Vec<(f64, u32)>,
 }
 
+mod added {
+    include!(concat!(env!("OUT_DIR"), "/added-words.rs"));
+}
+
+/// Whether `word` is a glossary term that `build.rs` added to jieba's
+/// dictionary (see `index/data/README.md`).
+pub fn is_added_word(word: &str) -> bool {
+    added::ADDED.binary_search(&word).is_ok()
+}
+
 /// Touches the dictionary so a later first call does no set-up (there is
 /// nothing to load: this only splits the blob into its tables).
 pub fn warm_up() {
@@ -324,6 +334,8 @@ mod tests {
 
     #[test]
     fn glossary_terms_are_words() {
+        assert!(is_added_word("一致性评价") && is_added_word("上市许可持有人"));
+        assert!(!is_added_word("知识产权"), "jieba's own word");
         let all: Vec<String> = words("开展仿制药一致性评价工作", true).into_iter().map(|w| w.2).collect();
         assert!(all.iter().any(|w| w == "一致性评价"), "{all:?}");
         let all: Vec<String> = words("药品上市许可持有人", true).into_iter().map(|w| w.2).collect();

@@ -132,6 +132,24 @@ impl Highlighter {
         self.terms.keys().map(String::as_str)
     }
 
+    /// The Han term that weighs most (the rarest in the index; the longest,
+    /// then the first in order, on a tie).
+    pub(crate) fn rarest_han_term(&self) -> Option<&str> {
+        self.terms
+            .iter()
+            .filter(|(t, _)| is_han_term(t))
+            .max_by(|a, b| a.1.total_cmp(b.1).then(a.0.len().cmp(&b.0.len())).then(b.0.cmp(a.0)))
+            .map(|(t, _)| t.as_str())
+    }
+
+    /// Sets a term's weight (tests).
+    #[cfg(test)]
+    pub(crate) fn set_weight(&mut self, term: &str, weight: f32) {
+        if let Some(w) = self.terms.get_mut(term) {
+            *w = weight;
+        }
+    }
+
     /// Every match in `text`, as merged byte ranges.
     pub(crate) fn highlight_all(&mut self, text: &str) -> Vec<[usize; 2]> {
         merge_ranges(self.matches(text).iter().map(|m| [m.start, m.end]).collect())
