@@ -11,6 +11,8 @@
 //!    English Snowball stemmer; codes joined by `-`, `.`, `/` or `_`
 //!    (`COVID-19`, `pre-IND`, `2020-05-13`) stay whole and are not stemmed;
 //!    a number followed by 号 also yields `62号`.
+//! 4. At index time, the glossary's English terms of several words are also
+//!    emitted whole where their words follow each other ([`crate::phrases`]).
 //!
 //! ## Positions (why they are what they are)
 //! Search-mode segmenters emit overlapping sub-words (`一致`, `一致性`,
@@ -52,8 +54,9 @@ use crate::segmenter::{self, Scratch, Word};
 /// mode's tokens do: an index written with other tokens then fails to open
 /// with this schema and is rebuilt from its stored notices
 /// ([`crate::NoticeIndex::open_or_create`]). v2: the glossary's Chinese terms
-/// are dictionary words.
-pub const ANALYZER: &str = "notices_bilingual_v2";
+/// are dictionary words; v3: its English terms of several words are index
+/// terms too ([`crate::phrases`]).
+pub const ANALYZER: &str = "notices_bilingual_v3";
 /// Name under which the query-time analyzer is registered.
 pub const QUERY_ANALYZER: &str = "notices_bilingual_query";
 
@@ -69,6 +72,7 @@ pub fn warm_up() -> std::time::Duration {
     let t = std::time::Instant::now();
     segmenter::warm_up();
     LazyLock::force(&STEMMER);
+    crate::phrases::warm_up();
     t.elapsed()
 }
 
@@ -182,7 +186,11 @@ fn run_with(text: &str, mode: Mode, buf: &mut Buffers, stems: &mut HashMap<Box<s
     let mut emitter = Emitter { text, map, tokens, used: 0, stems };
     let norm = if map.is_empty() { text } else { norm.as_str() };
     segment(norm, mode, &mut emitter, seg);
-    *len = emitter.used;
+    let mut used = emitter.used;
+    if mode == Mode::Index {
+        crate::phrases::add_tokens(tokens, &mut used);
+    }
+    *len = used;
 }
 
 /// NFKC-normalises `text` into `norm`, filling `map` only when something

@@ -54,6 +54,7 @@ pub mod import;
 mod inflight;
 pub mod notice;
 pub mod opensearch;
+mod phrases;
 pub mod schema;
 pub mod search;
 pub mod segmenter;

@@ -425,6 +425,14 @@ fn field_query(field: Field, tokens: &[(usize, String)]) -> Box<dyn Query> {
         return Box::new(TermQuery::new(term, IndexRecordOption::WithFreqsAndPositions));
     }
     let first = tokens[0].0;
+    // A glossary term of several English words is one index term
+    // (crate::phrases), scored as this phrase.
+    let consecutive = tokens.iter().enumerate().all(|(k, (p, _))| *p == first + k);
+    let stems: Vec<&str> = tokens.iter().map(|(_, t)| t.as_str()).collect();
+    if let Some(joined) = consecutive.then(|| crate::phrases::term_of(&stems)).flatten() {
+        let parts = stems.iter().map(|s| Term::from_field_text(field, s)).collect();
+        return Box::new(ConceptQuery::new(Term::from_field_text(field, &joined), parts));
+    }
     let terms = tokens.iter().map(|(p, t)| (p - first, Term::from_field_text(field, t))).collect();
     Box::new(PhraseQuery::new_with_offset(terms))
 }

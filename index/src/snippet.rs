@@ -17,10 +17,11 @@
 //! every Han character and every dictionary word wherever it occurs, so a
 //! term made of Han characters is a token exactly where its text occurs,
 //! and one Aho-Corasick automaton finds them all. Terms with other
-//! characters (English stems, codes, `62号`) depend on their word, so only
-//! the runs of non-Han characters that hold a letter or digit are analysed,
-//! each on its own (the analyzer's Latin rules never look past white space
-//! or a Han character, except `号` after a number, which is included). A
+//! characters (English stems, codes, `62号`, glossary phrases such as
+//! `drug product`) depend on their words, so only the runs of non-Han
+//! characters that hold a letter or digit are analysed, each on its own
+//! (the analyzer's Latin rules never look past a Han character, except
+//! `号` after a number, which is included). A
 //! text with characters that NFKC turns into Han ones (Kangxi radicals, the
 //! circled ideographs) or with combining marks goes through the analyzer
 //! as before. The analyzer path stays as the oracle of a property test:
@@ -182,8 +183,9 @@ impl Highlighter {
     /// The same matches found without analysing Han text (module docs);
     /// false when `text` needs the analyzer.
     fn scan(&mut self, text: &str, out: &mut Vec<Match>) -> bool {
-        // Runs of characters that are neither Han nor white space, and
-        // whether each holds a letter or a digit.
+        // Runs of characters that are not Han, and whether each holds a
+        // letter or a digit (a run keeps its white space: a glossary
+        // phrase, `drug product`, is one token across it).
         let mut runs: Vec<(usize, usize)> = Vec::new();
         let mut run: Option<(usize, bool)> = None;
         for (i, c) in text.char_indices() {
@@ -191,7 +193,7 @@ impl Highlighter {
             if !c.is_ascii() && !han && changes_into_han_or_combines(c) {
                 return false;
             }
-            if han || c.is_whitespace() {
+            if han {
                 if let Some((start, true)) = run.take() {
                     runs.push((start, i));
                 }
