@@ -5,7 +5,8 @@
 //! "Segments searched in parallel"). Under concurrent load it buys nothing,
 //! since every core already has a search of its own, and handing segments
 //! to the pool's threads costs a wake-up and a context switch per segment:
-//! 15 % of a cheap query's CPU in the server's profile (§11). So a search
+//! 6 % of the server's CPU under the mixed load, 15 % of a selective
+//! query's (BENCHMARKS.md §11). So a search
 //! uses the pool only when no other search of this index is in flight.
 
 use std::sync::Arc;

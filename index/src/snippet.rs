@@ -12,8 +12,8 @@
 //! ## Finding the terms without analysing the text
 //! Analysing a ~1 KB window of Chinese with the index-mode analyzer (every
 //! dictionary word at every character) for each of ten hits was the
-//! largest fixed cost of a search (~20 % of a selective query, BENCHMARKS.md
-//! §11). It is not needed to find the query's terms: the index mode emits
+//! largest fixed cost of a search (11 % of a selective query's CPU, 9 % of
+//! the server's under the mixed load: BENCHMARKS.md §11). It is not needed to find the query's terms: the index mode emits
 //! every Han character and every dictionary word wherever it occurs, so a
 //! term made of Han characters is a token exactly where its text occurs,
 //! and one Aho-Corasick automaton finds them all. Terms with other
