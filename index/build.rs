@@ -38,6 +38,23 @@ fn main() {
     dictionary(&domain);
 }
 
+/// The node of `word` in the temporary trie, added with its path if new.
+fn insert(nodes: &mut Vec<TmpNode>, word: &str) -> usize {
+    let mut node = 0;
+    for c in word.chars() {
+        node = match nodes[node].children.get(&c) {
+            Some(&n) => n,
+            None => {
+                nodes.push(TmpNode::default());
+                let n = nodes.len() - 1;
+                nodes[node].children.insert(c, n);
+                n
+            }
+        };
+    }
+    node
+}
+
 fn dictionary(domain: &[String]) {
     let input = PathBuf::from("data/jieba-dict.txt.gz");
     println!("cargo::rerun-if-changed={}", input.display());
@@ -57,36 +74,14 @@ fn dictionary(domain: &[String]) {
         // jieba-rs sums every line's frequency, and a repeated word keeps
         // the later frequency (its trie insert overwrites).
         total += freq;
-        let mut node = 0;
-        for c in word.chars() {
-            node = match nodes[node].children.get(&c) {
-                Some(&n) => n,
-                None => {
-                    nodes.push(TmpNode::default());
-                    let n = nodes.len() - 1;
-                    nodes[node].children.insert(c, n);
-                    n
-                }
-            };
-        }
+        let node = insert(&mut nodes, word);
         nodes[node].freq = Some(freq);
     }
     // Glossary terms jieba lacks, as jieba-rs's `add_word` would add them
     // (the segmenter's oracle test does exactly that).
     let mut added: Vec<&str> = Vec::new();
     for word in domain {
-        let mut node = 0;
-        for c in word.chars() {
-            node = match nodes[node].children.get(&c) {
-                Some(&n) => n,
-                None => {
-                    nodes.push(TmpNode::default());
-                    let n = nodes.len() - 1;
-                    nodes[node].children.insert(c, n);
-                    n
-                }
-            };
-        }
+        let node = insert(&mut nodes, word);
         if nodes[node].freq.is_none() {
             nodes[node].freq = Some(DOMAIN_FREQ);
             total += DOMAIN_FREQ;
