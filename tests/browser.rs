@@ -72,23 +72,10 @@ impl Browser {
             .arg("-c")
             .arg(r#"exec "$0" "$@" 3<&0 4>&1 0</dev/null 1>/dev/null"#)
             .arg(&chromium)
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--no-default-browser-check",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-extensions",
-                "--disable-dev-shm-usage",
-                "--hide-scrollbars",
-                "--font-render-hinting=none",
-                "--remote-debugging-pipe",
-                "--lang=zh-CN",
-            ])
+            // The crawler's flags (one list), but DevTools over the pipe
+            // rather than a port, and stable rendering for screenshots.
+            .args(crawler::browser::launch::FLAGS.iter().filter(|f| !f.starts_with("--remote-debugging-port")))
+            .args(["--hide-scrollbars", "--font-render-hinting=none", "--remote-debugging-pipe", "--lang=zh-CN"])
             .arg(format!("--user-data-dir={}", profile.path().display()))
             .arg("about:blank")
             .stdin(Stdio::piped())

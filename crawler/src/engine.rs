@@ -689,14 +689,9 @@ impl Engine {
             }
         }
         let hash = text_hash(&page.text);
-        let changed = record.content_hash.as_deref() != Some(hash.as_str());
-        if changed {
-            record.last_changed = Some(now);
-        }
-        record.content_hash = Some(hash);
+        let changed = record.note_change(&hash, now);
+        record.took(hash, v.etag, v.last_modified);
         record.children = serde_json::to_string(&children).ok();
-        record.etag = v.etag;
-        record.last_modified = v.last_modified;
         q.enqueue(children);
         Ok(PageOutcome::Fetched { changed })
     }
@@ -735,9 +730,7 @@ impl Engine {
             record.last_changed = Some(now);
             self.store_notice(&item.source, Arrival::fetched(notice, fetched_at(now)))?;
         }
-        record.content_hash = Some(hash);
-        record.etag = v.etag;
-        record.last_modified = v.last_modified;
+        record.took(hash, v.etag, v.last_modified);
         record.marker = item.changed.clone();
         Ok(PageOutcome::Fetched { changed: !same })
     }
@@ -781,13 +774,8 @@ impl Engine {
             None => attachments::sha256(&page.body),
         };
         record.bytes = Some(v.length.filter(|_| v.truncated).unwrap_or(page.body.len() as u64) as i64);
-        let changed = record.content_hash.as_deref() != Some(fingerprint.as_str());
-        if changed {
-            record.last_changed = Some(now);
-        }
-        record.content_hash = Some(fingerprint);
-        record.etag = v.etag;
-        record.last_modified = v.last_modified;
+        let changed = record.note_change(&fingerprint, now);
+        record.took(fingerprint, v.etag, v.last_modified);
         record.marker = item.changed.clone();
         if let Some(file) = file {
             self.attach(item, file, now)?;

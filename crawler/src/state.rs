@@ -106,6 +106,24 @@ pub struct UrlRecord {
 }
 
 impl UrlRecord {
+    /// Whether `fingerprint` differs from the last success's; stamps
+    /// `last_changed` when it does.
+    pub fn note_change(&mut self, fingerprint: &str, now: i64) -> bool {
+        let changed = self.content_hash.as_deref() != Some(fingerprint);
+        if changed {
+            self.last_changed = Some(now);
+        }
+        changed
+    }
+
+    /// Keeps what a success leaves for the next fetch: the content's
+    /// fingerprint and the validators of a conditional request.
+    pub fn took(&mut self, fingerprint: String, etag: Option<String>, last_modified: Option<String>) {
+        self.content_hash = Some(fingerprint);
+        self.etag = etag;
+        self.last_modified = last_modified;
+    }
+
     /// A record for a URL seen for the first time now.
     pub fn new(key: &str, url: &str, source: &str, kind: PageKind) -> Self {
         UrlRecord {

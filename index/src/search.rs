@@ -466,6 +466,8 @@ struct TextQuery {
     negatives: Vec<Box<dyn Query>>,
     /// What the glossary added, per expanded word or term.
     expanded: BTreeMap<String, Vec<String>>,
+    /// Where a snippet is best placed ([`anchors`]).
+    anchors: Vec<String>,
 }
 
 /// Builds the positive text query and the negative clauses; with `expand`,
@@ -547,7 +549,7 @@ fn text_query(fields: &Fields, parsed: &ParsedQuery, raw: &str, expand: bool) ->
             Box::new(BoostQuery::new(Box::new(TermQuery::new(term, IndexRecordOption::Basic)), DOC_NUMBER_BOOST));
         positive = Box::new(BooleanQuery::new(vec![(Occur::Should, positive), (Occur::Should, exact)]));
     }
-    Ok(TextQuery { positive, negatives, expanded })
+    Ok(TextQuery { positive, negatives, expanded, anchors: anchors(parsed) })
 }
 
 /// What was typed (`original`) or, scoring less, its translations; records
@@ -606,11 +608,17 @@ impl NoticeIndex {
         let started = Instant::now();
         req.validate()?;
         let f = &self.fields;
-        let TextQuery { positive, negatives, expanded } = if req.query.trim().is_empty() && req.seen_since.is_some() {
-            TextQuery { positive: Box::new(AllQuery), negatives: Vec::new(), expanded: BTreeMap::new() }
-        } else {
-            text_query(f, &parse(&req.query)?, &req.query, !req.exact)?
-        };
+        let TextQuery { positive, negatives, expanded, anchors } =
+            if req.query.trim().is_empty() && req.seen_since.is_some() {
+                TextQuery {
+                    positive: Box::new(AllQuery),
+                    negatives: Vec::new(),
+                    expanded: BTreeMap::new(),
+                    anchors: Vec::new(),
+                }
+            } else {
+                text_query(f, &parse(&req.query)?, &req.query, !req.exact)?
+            };
 
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, positive.box_clone())];
         clauses.extend(negatives.into_iter().map(|q| (Occur::MustNot, q)));
@@ -670,7 +678,7 @@ impl NoticeIndex {
             doc_type: counts.doc_type,
             status: counts.status,
         };
-        let mut results = self.finish(req, &searcher, &*positive, page, total, facets, started)?;
+        let mut results = self.finish(req, &searcher, &*positive, &anchors, page, total, facets, started)?;
         results.expanded = expanded;
         Ok(results)
     }
@@ -681,14 +689,14 @@ impl NoticeIndex {
         req: &SearchRequest,
         searcher: &Searcher,
         positive: &dyn Query,
+        anchors: &[String],
         page: Vec<(f32, DocAddress)>,
         total: usize,
         facets: Facets,
         started: Instant,
     ) -> Result<SearchResults> {
         let mut body_hl = Highlighter::for_query(searcher, positive, self.fields.body)?;
-        let anchors = anchors(&req.query);
-        let body_terms = FirstTerm::of(&body_hl, &anchors);
+        let body_terms = FirstTerm::of(&body_hl, anchors);
         // Titles are short: highlight them whole, from the query's title terms.
         let mut title_hl = Highlighter::for_query_unweighted(positive, self.fields.title);
         // Built at the first hit with attachment text.
@@ -708,7 +716,7 @@ impl NoticeIndex {
             if notice.attachments.iter().any(|a| a.text().is_some()) {
                 if attachment_hl.is_none() {
                     let hl = Highlighter::for_query(searcher, positive, self.fields.attachment_text)?;
-                    let terms = FirstTerm::of(&hl, &anchors);
+                    let terms = FirstTerm::of(&hl, anchors);
                     attachment_hl = Some((hl, terms));
                 }
                 let (hl, terms) = attachment_hl.as_mut().expect("just built");
@@ -821,8 +829,7 @@ impl FirstTerm {
 /// The Chinese words and phrases of a query as typed, of two characters or
 /// more, longest first: where one occurs whole is the best place for a
 /// snippet.
-fn anchors(query: &str) -> Vec<String> {
-    let Ok(parsed) = parse(query) else { return Vec::new() };
+fn anchors(parsed: &ParsedQuery) -> Vec<String> {
     let mut out: Vec<String> = parsed
         .must
         .iter()
@@ -1026,7 +1033,7 @@ mod tests {
         assert!(preferred.contains('乙') && !preferred.contains('甲'), "{preferred}");
         // A query's Chinese phrase as typed comes first.
         let text = format!("{}甲乙{}甲乙丙{}", "前".repeat(500), "中".repeat(500), "后".repeat(500));
-        let typed = snippet_window(&text, &FirstTerm::of(&hl, &anchors("\"甲乙丙\"")));
+        let typed = snippet_window(&text, &FirstTerm::of(&hl, &anchors(&parse("\"甲乙丙\"").unwrap())));
         assert!(typed.contains("甲乙丙"), "{typed}");
         assert!(w.contains('甲') && !w.contains('乙'), "{w}");
     }
