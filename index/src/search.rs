@@ -411,30 +411,49 @@ fn query_tokens(text: &str) -> Vec<(usize, String)> {
     analyzer::analyze(text, Mode::Query).into_iter().map(|t| (t.position, t.text)).collect()
 }
 
-/// The query for one item on one field: a term, or a phrase of its tokens.
-fn field_query(field: Field, tokens: &[(usize, String)]) -> Box<dyn Query> {
-    if tokens.len() == 1 {
-        let text = &tokens[0].1;
-        let term = Term::from_field_text(field, text);
-        // A glossary term added to the dictionary scores as the phrase it
-        // used to be searched as (crate::concept).
-        if crate::segmenter::is_added_word(text) {
-            let parts = analyzer::parts(text).iter().map(|p| Term::from_field_text(field, p)).collect();
-            return Box::new(ConceptQuery::new(term, parts));
+/// What an item is searched as, decided once for all its fields.
+enum Shape {
+    /// One index term.
+    Term(String),
+    /// A glossary term that is one index term, scored as the phrase of its
+    /// parts (`crate::concept`): a Chinese word added to the dictionary, or
+    /// English words joined (`crate::phrases`).
+    Concept(String, Vec<String>),
+    /// Tokens at their query positions.
+    Phrase(Vec<(usize, String)>),
+}
+
+impl Shape {
+    fn of(mut tokens: Vec<(usize, String)>) -> Shape {
+        if tokens.len() == 1 {
+            let text = tokens.pop().expect("one").1;
+            if crate::segmenter::is_added_word(&text) {
+                let parts = analyzer::parts(&text);
+                return Shape::Concept(text, parts);
+            }
+            return Shape::Term(text);
         }
-        return Box::new(TermQuery::new(term, IndexRecordOption::WithFreqsAndPositions));
+        let first = tokens[0].0;
+        let consecutive = tokens.iter().enumerate().all(|(k, (p, _))| *p == first + k);
+        let stems: Vec<&str> = tokens.iter().map(|(_, t)| t.as_str()).collect();
+        match consecutive.then(|| crate::phrases::term_of(&stems)).flatten() {
+            Some(joined) => Shape::Concept(joined, tokens.into_iter().map(|(_, t)| t).collect()),
+            None => Shape::Phrase(tokens),
+        }
     }
-    let first = tokens[0].0;
-    // A glossary term of several English words is one index term
-    // (crate::phrases), scored as this phrase.
-    let consecutive = tokens.iter().enumerate().all(|(k, (p, _))| *p == first + k);
-    let stems: Vec<&str> = tokens.iter().map(|(_, t)| t.as_str()).collect();
-    if let Some(joined) = consecutive.then(|| crate::phrases::term_of(&stems)).flatten() {
-        let parts = stems.iter().map(|s| Term::from_field_text(field, s)).collect();
-        return Box::new(ConceptQuery::new(Term::from_field_text(field, &joined), parts));
+
+    /// The query of this item on one field.
+    fn on(&self, field: Field) -> Box<dyn Query> {
+        let term = |t: &str| Term::from_field_text(field, t);
+        match self {
+            Shape::Term(t) => Box::new(TermQuery::new(term(t), IndexRecordOption::WithFreqsAndPositions)),
+            Shape::Concept(t, parts) => Box::new(ConceptQuery::new(term(t), parts.iter().map(|p| term(p)).collect())),
+            Shape::Phrase(tokens) => {
+                let first = tokens[0].0;
+                Box::new(PhraseQuery::new_with_offset(tokens.iter().map(|(p, t)| (p - first, term(t))).collect()))
+            }
+        }
     }
-    let terms = tokens.iter().map(|(p, t)| (p - first, Term::from_field_text(field, t))).collect();
-    Box::new(PhraseQuery::new_with_offset(terms))
 }
 
 /// An item on every text field, best field boosted.
@@ -443,6 +462,7 @@ fn item_query(fields: &Fields, item: &Item) -> Option<Box<dyn Query>> {
     if tokens.is_empty() {
         return None;
     }
+    let shape = Shape::of(tokens);
     let per_field: Vec<(Occur, Box<dyn Query>)> = [
         (fields.title, TITLE_BOOST),
         (fields.body, 1.0),
@@ -451,7 +471,7 @@ fn item_query(fields: &Fields, item: &Item) -> Option<Box<dyn Query>> {
     ]
     .into_iter()
     .map(|(f, boost)| -> (Occur, Box<dyn Query>) {
-        let q = field_query(f, &tokens);
+        let q = shape.on(f);
         (Occur::Should, if boost == 1.0 { q } else { Box::new(BoostQuery::new(q, boost)) })
     })
     .collect();
