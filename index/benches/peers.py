@@ -21,15 +21,24 @@
    the list (notices: the server shares the two cores with them; FTS5: the
    two processes are the engine).
 
-Meilisearch is not run: it is not packaged for Debian, and `cargo install
-meilisearch` needs far more than the half hour of CPU this 2-core machine
-can spare (BENCHMARKS.md says so where the figures are).
+5. Meilisearch, when `--meilisearch BIN` names a binary of it: started on
+   loopback in the work directory (no analytics, development mode), the
+   same notices sent as NDJSON in batches of 5,000 and timed from the first
+   batch to the last task's success; every query as one `POST /search` with
+   the same filters, sort and page, `facets` on source and month, the body
+   cropped and title and body highlighted (`matchingStrategy: all`, so words
+   are ANDed as in notices). Its total is the sum of its source facet (its
+   `estimatedTotalHits` stops at 1,000). It has no `OR`: the two words of an
+   `OR` line are sent with `matchingStrategy: last`, the nearest it has.
+   Meilisearch is not packaged for Debian and no build recipe is kept here;
+   BENCHMARKS.md names the version measured.
 
 Needs only python3 with its sqlite3 module (FTS5 is compiled into
 Debian's and pyenv's SQLite); nothing is downloaded.
 """
 
 import argparse
+import datetime
 import http.client
 import json
 import multiprocessing
@@ -178,6 +187,141 @@ def fts_search(con, params):
     return total, page, facets
 
 
+# --- Meilisearch -------------------------------------------------------------
+
+MEILI_INDEX = "notices"
+
+
+class Meili:
+    """A Meilisearch server on loopback with its data under `work`."""
+
+    def __init__(self, binary, work, port):
+        self.port = port
+        db = os.path.join(work, "meili-data")
+        shutil.rmtree(db, ignore_errors=True)
+        self.proc = subprocess.Popen(
+            [binary, "--db-path", db, "--http-addr", f"127.0.0.1:{port}", "--no-analytics", "--env", "development",
+             "--dump-dir", os.path.join(work, "meili-dumps"), "--snapshot-dir", os.path.join(work, "meili-snapshots")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=work)
+        for _ in range(600):
+            try:
+                if self.call("GET", "/health")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("meilisearch did not start")
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+
+    def call(self, method, path, body=None, ctype="application/json", conn=None):
+        c = conn or http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
+        data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
+        c.request(method, path, body=data, headers={"Content-Type": ctype} if data is not None else {})
+        res = c.getresponse()
+        out = res.read()
+        return res.status, (json.loads(out) if out else None)
+
+    def wait(self, task):
+        while True:
+            status, t = self.call("GET", f"/tasks/{task}", conn=self.conn)
+            if t["status"] in ("succeeded", "failed", "canceled"):
+                if t["status"] != "succeeded":
+                    raise RuntimeError(f"meilisearch task {task}: {t.get('error')}")
+                return t
+            time.sleep(0.05)
+
+    def build(self, jsonl):
+        settings = {
+            "searchableAttributes": ["title", "body", "agency"],
+            "filterableAttributes": ["source", "published_ts", "month"],
+            "sortableAttributes": ["published_ts"],
+            "faceting": {"maxValuesPerFacet": 1000},
+            "localizedAttributes": [{"attributePatterns": ["*"], "locales": ["cmn", "eng"]}],
+        }
+        _, t = self.call("POST", "/indexes", {"uid": MEILI_INDEX, "primaryKey": "pk"}, conn=self.conn)
+        self.wait(t["taskUid"])
+        _, t = self.call("PATCH", f"/indexes/{MEILI_INDEX}/settings", settings, conn=self.conn)
+        self.wait(t["taskUid"])
+        text_bytes, batch, tasks = 0, [], []
+        started = time.perf_counter()
+
+        def send():
+            body = "\n".join(json.dumps(d, ensure_ascii=False) for d in batch).encode()
+            _, t = self.call("POST", f"/indexes/{MEILI_INDEX}/documents", body, "application/x-ndjson", conn=self.conn)
+            tasks.append(t["taskUid"])
+            batch.clear()
+
+        with open(jsonl, encoding="utf-8") as f:
+            for i, line in enumerate(f, 1):
+                n = json.loads(line)
+                title, body, agency = n["title"], n["body"], n.get("agency") or ""
+                text_bytes += len(title.encode()) + len(body.encode()) + len(agency.encode())
+                published = n.get("published")
+                batch.append({"pk": i, "nid": n["id"], "title": title, "body": body, "agency": agency,
+                              "source": n["source"], "url": n.get("url"), "published": published,
+                              "published_ts": day_number(published) if published else None,
+                              "month": published[:7] if published else "undated"})
+                if len(batch) == 5000:
+                    send()
+        if batch:
+            send()
+        for t in tasks:
+            self.wait(t)
+        secs = time.perf_counter() - started
+        return {"seconds": secs, "text_bytes": text_bytes, "mb_per_second": text_bytes / 1e6 / secs}
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+
+
+def day_number(date):
+    """Days since 1970-01-01 of a `YYYY-MM-DD` date (Meilisearch filters numbers)."""
+    y, m, d = (int(x) for x in date[:10].split("-"))
+    return (datetime.date(y, m, d) - datetime.date(1970, 1, 1)).days
+
+
+def meili_request(params):
+    """The Meilisearch search body of one mixed-queries line."""
+    q = params["q"]
+    words = q.split()
+    strategy = "all"
+    if "OR" in words:
+        q, strategy = " ".join(w for w in words if w != "OR"), "last"
+    body = {"q": q, "matchingStrategy": strategy, "offset": int(params.get("offset", 0)), "limit": 10,
+            "facets": ["source", "month"], "attributesToRetrieve": ["nid", "title", "source", "published", "url",
+                                                                    "agency"],
+            "attributesToCrop": ["body"], "cropLength": 24, "attributesToHighlight": ["title", "body"]}
+    filters = []
+    if "source" in params:
+        srcs = [s.strip().upper() for s in params["source"].split(",")]
+        filters.append("source IN [" + ", ".join(json.dumps(s) for s in srcs) + "]")
+    if "since" in params:
+        filters.append(f"published_ts >= {day_number(params['since'])}")
+    if "until" in params:
+        filters.append(f"published_ts <= {day_number(params['until'])}")
+    if filters:
+        body["filter"] = " AND ".join(filters)
+    if params.get("sort") == "newest":
+        body["sort"] = ["published_ts:desc"]
+    return body
+
+
+def meili_runner(port):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def run_one(params):
+        conn.request("POST", f"/indexes/{MEILI_INDEX}/search", body=json.dumps(meili_request(params)).encode(),
+                     headers={"Content-Type": "application/json"})
+        res = conn.getresponse()
+        body = res.read()
+        if res.status != 200:
+            return -1
+        return sum(json.loads(body)["facetDistribution"].get("source", {}).values())
+
+    return run_one
+
+
 # --- timing ------------------------------------------------------------------
 
 def pct(sorted_ms, p):
@@ -218,7 +362,7 @@ def fts_runner(db):
 
 
 def worker(kind, target, queries, seconds, start, out):
-    run_one = http_runner(target) if kind == "notices" else fts_runner(target)
+    run_one = {"notices": http_runner, "fts5": fts_runner, "meilisearch": meili_runner}[kind](target)
     n, i, end = 0, start, time.perf_counter() + seconds
     while time.perf_counter() < end:
         run_one(queries[i % len(queries)])
@@ -254,6 +398,8 @@ def main():
     ap.add_argument("--work", default=None, help="work directory (default: a temporary one, removed)")
     ap.add_argument("--port", type=int, default=17990)
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
+    ap.add_argument("--meilisearch", default=None, help="a Meilisearch binary: run it as a third engine")
+    ap.add_argument("--no-fts5", action="store_true", help="leave SQLite FTS5 out")
     args = ap.parse_args()
 
     work = args.work or tempfile.mkdtemp(prefix="notices-peers-")
@@ -272,7 +418,12 @@ def main():
                               "--json"] + profile, capture_output=True, check=True, text=True)
         figures["notices_index"] = json.loads(out.stdout)
         db = os.path.join(work, "fts5.db")
-        figures["fts5_index"] = fts_build(db, jsonl)
+        if not args.no_fts5:
+            figures["fts5_index"] = fts_build(db, jsonl)
+        meili = None
+        if args.meilisearch:
+            meili = Meili(args.meilisearch, work, args.port + 1)
+            figures["meili_index"] = meili.build(jsonl)
 
         server = subprocess.Popen([args.notices, "--data-dir", data, "serve", "--addr", f"127.0.0.1:{args.port}",
                                    "--no-cache"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -286,12 +437,20 @@ def main():
                 except OSError:
                     time.sleep(0.1)
             figures["notices_latency"] = time_queries(http_runner(args.port), queries, args.rounds)
-            figures["fts5_latency"] = time_queries(fts_runner(db), queries, args.rounds)
+            if not args.no_fts5:
+                figures["fts5_latency"] = time_queries(fts_runner(db), queries, args.rounds)
+            if meili:
+                figures["meili_latency"] = time_queries(meili_runner(meili.port), queries, args.rounds)
             figures["notices_per_second"] = throughput("notices", args.port, queries, args.seconds)
-            figures["fts5_per_second"] = throughput("fts5", db, queries, args.seconds)
+            if not args.no_fts5:
+                figures["fts5_per_second"] = throughput("fts5", db, queries, args.seconds)
+            if meili:
+                figures["meili_per_second"] = throughput("meilisearch", meili.port, queries, args.seconds)
         finally:
             server.terminate()
             server.wait()
+            if meili:
+                meili.stop()
     finally:
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)
@@ -300,19 +459,21 @@ def main():
     if args.json:
         print(json.dumps(figures, ensure_ascii=False, indent=1))
         return
-    ni, fi = figures["notices_index"], figures["fts5_index"]
-    nl, fl = figures["notices_latency"], figures["fts5_latency"]
+    ni, nl = figures["notices_index"], figures["notices_latency"]
     print(f"{args.n} notices ({figures['profile']}), {len(queries)} queries, load {figures['load_start']} -> "
           f"{figures['load_end']}")
-    print(f"indexing, 1 thread: notices {ni['mb_per_second']:.1f} MB/s, FTS5 trigram {fi['mb_per_second']:.1f} MB/s "
-          f"({fi['db_bytes'] / 1e6:.0f} MB db)")
-    print(f"one client: notices (HTTP) p50 {nl['p50_ms']:.2f} ms p99 {nl['p99_ms']:.2f} ms; "
-          f"FTS5 (in process) p50 {fl['p50_ms']:.2f} ms p99 {fl['p99_ms']:.2f} ms")
-    print(f"two clients: notices {figures['notices_per_second']:.0f} searches/s, "
-          f"FTS5 {figures['fts5_per_second']:.0f} searches/s")
-    zero = [q for q, t in fl["totals"].items() if t == 0 and nl["totals"].get(q, 0) > 0]
-    print(f"queries FTS5 finds nothing for while notices does: {len(zero)}: {', '.join(zero[:12])}")
-
+    print(f"notices: indexing (1 thread) {ni['mb_per_second']:.1f} MB/s; one client (HTTP) p50 {nl['p50_ms']:.2f} ms "
+          f"p99 {nl['p99_ms']:.2f} ms; two clients {figures['notices_per_second']:.0f} searches/s")
+    for key, name, how in (("fts5", "FTS5 trigram", "in process"), ("meili", "Meilisearch", "HTTP")):
+        if f"{key}_latency" not in figures:
+            continue
+        fi, fl = figures[f"{key}_index"], figures[f"{key}_latency"]
+        rate = figures[f"{key}_per_second"]
+        size = f" ({fi['db_bytes'] / 1e6:.0f} MB db)" if "db_bytes" in fi else ""
+        print(f"{name}: indexing {fi['mb_per_second']:.1f} MB/s{size}; one client ({how}) p50 {fl['p50_ms']:.2f} ms "
+              f"p99 {fl['p99_ms']:.2f} ms; two clients {rate:.0f} searches/s")
+        zero = [q for q, t in fl["totals"].items() if t == 0 and nl["totals"].get(q, 0) > 0]
+        print(f"  finds nothing where notices finds some: {len(zero)}: {', '.join(zero[:12])}")
 
 if __name__ == "__main__":
     sys.exit(main())

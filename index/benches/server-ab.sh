@@ -3,22 +3,23 @@
 # binaries so that a change of machine load hits both alike (BENCHMARKS.md
 # §9, §11). One line per run: searches/s, p50, p99, non-2xx, load average.
 #
-#   index/benches/server-ab.sh DATA_DIR ROUNDS DURATION label:binary:flags ...
+#   index/benches/server-ab.sh DATA_DIR ROUNDS DURATION label:binary:flags[:data_dir] ...
 #   index/benches/server-ab.sh /tmp/d 3 8s before:/tmp/notices-a:--no-cache after:target/release/notices:--no-cache
 #
-# Each binary must read DATA_DIR's index as it is: an index written by an
-# analyzer of another version is rebuilt on open, so give each version its
-# own copy of the data directory. Needs wrk and curl.
+# Each binary must read its data directory's index as it is: an index of
+# another schema or analyzer version is rebuilt on open, so give such a
+# version its own copy (the fourth field; DATA_DIR otherwise). Needs wrk
+# and curl.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DATA=$1; ROUNDS=$2; DUR=$3; shift 3
 port=18100
 for r in $(seq "$ROUNDS"); do
   for spec in "$@"; do
-    IFS=: read -r label bin flags <<< "$spec"
+    IFS=: read -r label bin flags dir <<< "$spec"
     port=$((port + 1))
     # shellcheck disable=SC2086 # flags are words
-    "$bin" --data-dir "$DATA" serve --addr 127.0.0.1:$port $flags >/dev/null 2>&1 &
+    "$bin" --data-dir "${dir:-$DATA}" serve --addr 127.0.0.1:$port $flags >/dev/null 2>&1 &
     pid=$!
     for _ in $(seq 300); do curl -fs http://127.0.0.1:$port/healthz >/dev/null && break; sleep 0.1; done
     wrk -t2 -c4 -d2s -s index/benches/mixed.lua http://127.0.0.1:$port >/dev/null

@@ -38,8 +38,8 @@
 //! assert_eq!(words, ["covid-19", "trial"]);
 //! ```
 
+use foldhash::{HashMap, HashMapExt};
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use rust_stemmers::{Algorithm, Stemmer};

@@ -109,7 +109,7 @@ impl NoticeIndex {
         let found = searcher.search(&BooleanQuery::new(clauses), &top)?;
         let mut out = Vec::with_capacity(found.len());
         for (_, addr) in found {
-            out.push(self.decode(&searcher.doc(addr)?)?);
+            out.push(self.load(&searcher, addr)?);
         }
         // Ties (same closing day) in a stable order: newest first, then title.
         out.sort_by(|a, b| {

@@ -60,6 +60,7 @@ pub mod search;
 pub mod segmenter;
 mod snippet;
 pub mod store;
+mod stored;
 pub mod synth;
 pub mod writer;
 

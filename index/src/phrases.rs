@@ -11,7 +11,9 @@
 //! matched, so nothing is found or lost. A query for one of them is then a
 //! term query, scored as the phrase ([`crate::concept`]).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use foldhash::{HashMap, HashMapExt};
 use std::sync::LazyLock;
 
 use tantivy::tokenizer::Token;

@@ -17,7 +17,10 @@ pub const URL: &str = "url";
 pub const SOURCE: &str = "source";
 /// Title, analysed (its text is read from [`NOTICE_JSON`]).
 pub const TITLE: &str = "title";
-/// Body text, analysed.
+/// Body text, analysed and stored: the stored notice JSON leaves the body
+/// out, so that reading a hit back does not scan 7 KB of JSON string for
+/// escapes and copy it (serde was 8 % of the loaded server's work;
+/// BENCHMARKS.md §12). [`crate::stored`] reads it straight from the store.
 pub const BODY: &str = "body";
 /// Text of the notice's attachments, analysed (read from [`NOTICE_JSON`] for snippets).
 pub const ATTACHMENT_TEXT: &str = "attachment_text";
@@ -39,7 +42,7 @@ pub const DOC_TYPE: &str = "doc_type";
 pub const STATUS: &str = "status";
 /// Last day of the comment period (fast, for "comments open on" and `notices comments`).
 pub const COMMENT_CLOSE: &str = "comment_close";
-/// The whole notice as JSON (stored only).
+/// The whole notice as JSON, but for its body (see [`BODY`]); stored only.
 pub const NOTICE_JSON: &str = "notice";
 
 /// Month facet value for notices without a date.
@@ -120,7 +123,7 @@ pub fn build() -> Schema {
     b.add_text_field(URL, STRING);
     b.add_facet_field(SOURCE, FacetOptions::default().set_stored());
     b.add_text_field(TITLE, analysed.clone());
-    b.add_text_field(BODY, analysed.clone());
+    b.add_text_field(BODY, analysed.clone().set_stored());
     b.add_text_field(ATTACHMENT_TEXT, analysed.clone());
     b.add_text_field(AGENCY, analysed);
     b.add_text_field(DOC_NUMBER, STRING);

@@ -723,7 +723,7 @@ impl NoticeIndex {
         let mut attachment_hl: Option<(Highlighter, FirstTerm)> = None;
         let mut hits = Vec::with_capacity(page.len());
         for (score, addr) in page {
-            let notice = self.decode(&searcher.doc(addr)?)?;
+            let notice = self.load(searcher, addr)?;
             // Analysing a whole 20 KB body per hit would cost more than the
             // search itself: analyse only a window around the first match.
             let window = snippet_window(&notice.body, &body_terms);

@@ -32,7 +32,7 @@
 //! the rest of `max_bytes` as context, a third of it before the first match,
 //! not starting or ending inside a Latin word.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::ops::Range;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};

@@ -6,7 +6,7 @@ use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{AllQuery, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use crate::analyzer;
 use crate::error::{Error, Result};
@@ -32,6 +32,8 @@ pub struct NoticeIndex {
     pub(crate) facet_tables: TableCache,
     /// Searches running now (parallel segments only when alone).
     pub(crate) in_flight: crate::inflight::InFlight,
+    /// Store readers per segment, for reading hits back.
+    pub(crate) stores: crate::stored::StoreReaders,
     path: Option<PathBuf>,
 }
 
@@ -128,6 +130,7 @@ impl NoticeIndex {
             fields,
             facet_tables: TableCache::default(),
             in_flight: Default::default(),
+            stores: Default::default(),
             path,
         })
     }
@@ -187,7 +190,7 @@ impl NoticeIndex {
         let q = TermQuery::new(Term::from_field_text(self.fields.id, id), IndexRecordOption::Basic);
         let top = searcher.search(&q, &TopDocs::with_limit(1).order_by_score())?;
         match top.first() {
-            Some((_, addr)) => Ok(Some(self.decode(&searcher.doc(*addr)?)?)),
+            Some((_, addr)) => Ok(Some(self.load(&searcher, *addr)?)),
             None => Ok(None),
         }
     }
@@ -212,11 +215,12 @@ impl NoticeIndex {
 
     pub(crate) fn decode(&self, doc: &TantivyDocument) -> Result<Notice> {
         let id = doc.get_first(self.fields.id).and_then(|v| v.as_str()).unwrap_or_default().to_string();
-        let json = doc
-            .get_first(self.fields.notice_json)
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| Error::Corrupt { id: id.clone(), reason: "no stored JSON".into() })?;
-        serde_json::from_str(json).map_err(|e| Error::Corrupt { id, reason: e.to_string() })
+        notice_from_document(doc, &self.fields, id)
+    }
+
+    /// The notice at `addr` of `searcher` (a hit).
+    pub(crate) fn load(&self, searcher: &Searcher, addr: DocAddress) -> Result<Notice> {
+        self.stores.notice(searcher, addr, &self.fields)
     }
 
     /// The payload of the last commit (written by [`NoticeWriter::commit`]).
@@ -243,6 +247,16 @@ impl NoticeIndex {
             }
         }
     }
+}
+
+/// The notice stored as `doc`, decoded by Tantivy (`id` names it in errors).
+pub(crate) fn notice_from_document(doc: &TantivyDocument, fields: &Fields, id: String) -> Result<Notice> {
+    let json = doc
+        .get_first(fields.notice_json)
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| Error::Corrupt { id: id.clone(), reason: "no stored JSON".into() })?;
+    let body = doc.get_first(fields.body).and_then(|v| v.as_str()).map(str::as_bytes);
+    crate::stored::parse(json.as_bytes(), body, || id)
 }
 
 #[cfg(test)]

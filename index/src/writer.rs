@@ -131,8 +131,10 @@ impl NoticeWriter {
         if let Some(d) = n.comment_close {
             doc.add_date(f.comment_close, date_value(d));
         }
-        let json =
-            serde_json::to_string(n).map_err(|e| Error::InvalidNotice { id: n.id.clone(), reason: e.to_string() })?;
+        // The body is stored as the BODY field's value, not in the JSON.
+        let head = Notice { body: String::new(), ..n.clone() };
+        let json = serde_json::to_string(&head)
+            .map_err(|e| Error::InvalidNotice { id: n.id.clone(), reason: e.to_string() })?;
         doc.add_text(f.notice_json, json);
         Ok(doc)
     }
