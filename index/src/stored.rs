@@ -51,10 +51,19 @@ mod type_code {
 }
 
 /// A store reader per segment, opened once (opening one parses the
-/// store's skip index) and forgotten when its segment is merged away.
+/// store's skip index) and dropped as soon as a newer searcher no longer
+/// has its segment: a reader maps its segment's store file, and a merged
+/// segment's files should leave the disk when Tantivy deletes them.
 #[derive(Clone, Default)]
 pub(crate) struct StoreReaders {
-    readers: Arc<Mutex<HashMap<SegmentId, Arc<StoreReader>>>>,
+    cache: Arc<Mutex<Readers>>,
+}
+
+#[derive(Default)]
+struct Readers {
+    /// The newest searcher generation seen.
+    generation: u64,
+    by_segment: HashMap<SegmentId, Arc<StoreReader>>,
 }
 
 impl StoreReaders {
@@ -71,20 +80,30 @@ impl StoreReaders {
     }
 
     fn reader(&self, searcher: &Searcher, segment: &tantivy::SegmentReader) -> Result<Arc<StoreReader>> {
-        let mut readers = self.readers.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(r) = readers.get(&segment.segment_id()) {
-            return Ok(r.clone());
-        }
-        if readers.len() >= searcher.segment_readers().len() * 2 + 8 {
+        let mut cache = self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let generation = searcher.generation().generation_id();
+        if generation > cache.generation {
+            // A search still running on an older searcher reopens what it
+            // needs; the next newer searcher drops it again.
             let live: HashSet<SegmentId> = searcher.segment_readers().iter().map(|r| r.segment_id()).collect();
-            readers.retain(|id, _| live.contains(id));
+            cache.by_segment.retain(|id, _| live.contains(id));
+            cache.generation = generation;
+        }
+        if let Some(r) = cache.by_segment.get(&segment.segment_id()) {
+            return Ok(r.clone());
         }
         let reader = Arc::new(segment.get_store_reader(CACHE_BLOCKS).map_err(|source| Error::Io {
             path: format!("segment {}", segment.segment_id().uuid_string()).into(),
             source,
         })?);
-        readers.insert(segment.segment_id(), reader.clone());
+        cache.by_segment.insert(segment.segment_id(), reader.clone());
         Ok(reader)
+    }
+
+    /// Segments with an open reader (tests).
+    #[cfg(test)]
+    fn open_segments(&self) -> HashSet<SegmentId> {
+        self.cache.lock().unwrap().by_segment.keys().copied().collect()
     }
 }
 
@@ -173,6 +192,40 @@ mod tests {
             assert_eq!(parse(json, Some(body), String::new).unwrap(), slow);
             assert_eq!(index.stores.notice(&searcher, addr, &index.fields).unwrap(), slow);
         }
+    }
+
+    /// A merged-away segment's reader is dropped once a newer searcher
+    /// is used, so its files can leave the disk.
+    #[test]
+    fn readers_of_merged_segments_are_dropped() {
+        let index = NoticeIndex::in_memory().unwrap();
+        let mut w = index.writer(1).unwrap();
+        for i in 0..2 {
+            w.upsert(&Notice::crawled(Source::Cnipa, &format!("https://example.org/{i}"), "通知", "正文")).unwrap();
+            w.commit("test").unwrap();
+        }
+        w.close().unwrap();
+        index.reload().unwrap();
+        let load_all = |index: &NoticeIndex| {
+            let searcher = index.reader.searcher();
+            for (_, addr) in searcher.search(&AllQuery, &TopDocs::with_limit(10).order_by_score()).unwrap() {
+                index.load(&searcher, addr).unwrap();
+            }
+            searcher.segment_readers().iter().map(|r| r.segment_id()).collect::<HashSet<_>>()
+        };
+        let before = load_all(&index);
+        assert_eq!(before.len(), 2);
+        assert_eq!(index.stores.open_segments(), before);
+
+        let mut raw = index.index.writer::<TantivyDocument>(15_000_000).unwrap();
+        let ids: Vec<SegmentId> = before.iter().copied().collect();
+        raw.merge(&ids).wait().unwrap();
+        raw.wait_merging_threads().unwrap();
+        index.reload().unwrap();
+        let after = load_all(&index);
+        assert_eq!(after.len(), 1);
+        assert!(after.is_disjoint(&before));
+        assert_eq!(index.stores.open_segments(), after);
     }
 
     /// Bytes cut short or of an unknown value type are not read (the
