@@ -95,6 +95,8 @@ pub fn is_han(c: char) -> bool {
 #[derive(Clone)]
 pub struct BilingualTokenizer {
     mode: Mode,
+    /// Whether index mode adds the glossary's English phrase tokens.
+    phrases: bool,
     buf: Buffers,
 }
 
@@ -126,7 +128,14 @@ thread_local! {
 impl BilingualTokenizer {
     /// A tokenizer for index or query time.
     pub fn new(mode: Mode) -> Self {
-        BilingualTokenizer { mode, buf: Buffers::default() }
+        BilingualTokenizer { mode, phrases: true, buf: Buffers::default() }
+    }
+
+    /// The same without the glossary's phrase tokens (`drug product`), for
+    /// a highlighter whose terms hold none: finding them was 2 % of a
+    /// loaded server's work (BENCHMARKS.md §12).
+    pub(crate) fn without_phrases(self) -> Self {
+        BilingualTokenizer { phrases: false, ..self }
     }
 }
 
@@ -153,7 +162,7 @@ impl Tokenizer for BilingualTokenizer {
     type TokenStream<'a> = BilingualTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> BilingualTokenStream<'a> {
-        run(text, self.mode, &mut self.buf);
+        run(text, self.mode, self.phrases, &mut self.buf);
         BilingualTokenStream { tokens: &mut self.buf.tokens[..self.buf.len], next: 0 }
     }
 }
@@ -161,7 +170,7 @@ impl Tokenizer for BilingualTokenizer {
 /// Tokenizes `text` into owned tokens (for tests, benchmarks and tools).
 pub fn analyze(text: &str, mode: Mode) -> Vec<Token> {
     let mut buf = Buffers::default();
-    run(text, mode, &mut buf);
+    run(text, mode, true, &mut buf);
     buf.tokens.truncate(buf.len);
     buf.tokens
 }
@@ -172,22 +181,22 @@ pub fn register(manager: &tantivy::tokenizer::TokenizerManager) {
     manager.register(QUERY_ANALYZER, BilingualTokenizer::new(Mode::Query));
 }
 
-fn run(text: &str, mode: Mode, buf: &mut Buffers) {
+fn run(text: &str, mode: Mode, phrases: bool, buf: &mut Buffers) {
     STEMS.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut stems) => run_with(text, mode, buf, &mut stems),
+        Ok(mut stems) => run_with(text, mode, phrases, buf, &mut stems),
         // Only reachable if analysis ever re-entered itself on one thread.
-        Err(_) => run_with(text, mode, buf, &mut HashMap::new()),
+        Err(_) => run_with(text, mode, phrases, buf, &mut HashMap::new()),
     })
 }
 
-fn run_with(text: &str, mode: Mode, buf: &mut Buffers, stems: &mut HashMap<Box<str>, Box<str>>) {
+fn run_with(text: &str, mode: Mode, phrases: bool, buf: &mut Buffers, stems: &mut HashMap<Box<str>, Box<str>>) {
     let Buffers { norm, map, tokens, len, seg } = buf;
     normalize(text, norm, map);
     let mut emitter = Emitter { text, map, tokens, used: 0, stems };
     let norm = if map.is_empty() { text } else { norm.as_str() };
     segment(norm, mode, &mut emitter, seg);
     let mut used = emitter.used;
-    if mode == Mode::Index {
+    if mode == Mode::Index && phrases {
         crate::phrases::add_tokens(tokens, &mut used);
     }
     *len = used;

@@ -120,7 +120,12 @@ impl Highlighter {
             .flatten();
         let latin = terms.keys().any(|t| !is_han_term(t));
         let numeric = terms.keys().any(|t| t.chars().any(char::is_numeric));
-        Highlighter { tokenizer: BilingualTokenizer::new(Mode::Index), terms, han: finder, latin, numeric }
+        // Only a glossary phrase token holds a space.
+        let tokenizer = match terms.keys().any(|t| t.contains(' ')) {
+            true => BilingualTokenizer::new(Mode::Index),
+            false => BilingualTokenizer::new(Mode::Index).without_phrases(),
+        };
+        Highlighter { tokenizer, terms, han: finder, latin, numeric }
     }
 
     /// Highlights the terms `query` has on `field`, all weighing the same
@@ -441,6 +446,19 @@ mod tests {
         for w in frag.split(' ') {
             assert!(text.split(' ').any(|x| x == w), "{w:?} cut in {frag:?}");
         }
+    }
+
+    /// A glossary phrase term is highlighted whole; a highlighter without
+    /// one does not look for phrases and still finds the words.
+    #[test]
+    fn phrase_terms_are_found_only_when_asked_for() {
+        let text = "Quality of drug products: the drug product file.";
+        let mut phrase = Highlighter::for_terms(["drug product".to_string()]);
+        let ranges = phrase.highlight_all(text);
+        let found: Vec<&str> = ranges.iter().map(|&[s, e]| &text[s..e]).collect();
+        assert_eq!(found, ["drug products", "drug product"]);
+        let mut word = Highlighter::for_terms(["drug".to_string()]);
+        assert_eq!(word.highlight_all(text).len(), 2);
     }
 
     proptest::proptest! {
