@@ -11,8 +11,9 @@
 //! Here the document's bytes are taken from the store as they are, the
 //! notice JSON and the body (stored apart from the JSON, so that serde
 //! does not scan and copy it: [`crate::schema::BODY`]) are found among
-//! them, checked once with SIMD (`simdutf8`), and the JSON is parsed. The layout read is that of Tantivy's binary document
-//! serializer: a VInt count of values, then per value a little-endian u32
+//! them, checked once with SIMD (`simdutf8`), and the JSON is parsed.
+//! The layout read is that of Tantivy's binary document serializer: a
+//! VInt count of values, then per value a little-endian u32
 //! field id, a one-byte type code and the value (text and facets: a VInt
 //! length and the bytes; dates and numbers: 8 bytes). A document with a
 //! value of another type, or bytes that do not parse, is decoded by
