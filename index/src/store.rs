@@ -70,6 +70,9 @@ impl NoticeIndex {
             e => Error::Tantivy(e),
         })?;
         let json = old.schema().get_field(schema::NOTICE_JSON)?;
+        // Since the body is stored apart from the JSON (schema::BODY), an
+        // old index may hold it there; older ones kept it in the JSON.
+        let body = old.schema().get_field(schema::BODY).ok();
         let mut notices = Vec::new();
         let searcher = old.reader()?.searcher();
         for segment in searcher.segment_readers() {
@@ -77,8 +80,13 @@ impl NoticeIndex {
             for doc_id in (0..segment.max_doc()).filter(|d| !segment.is_deleted(*d)) {
                 let doc: TantivyDocument = store.get(doc_id)?;
                 let text = doc.get_first(json).and_then(|v| v.as_str()).unwrap_or_default();
-                let notice: Notice = serde_json::from_str(text)
-                    .map_err(|e| Error::Corrupt { id: String::new(), reason: format!("during migration: {e}") })?;
+                let stored_body = body.and_then(|f| doc.get_first(f)).and_then(|v| v.as_str()).map(str::as_bytes);
+                let notice = crate::stored::parse(text.as_bytes(), stored_body, String::new).map_err(|e| match e {
+                    Error::Corrupt { id, reason } => {
+                        Error::Corrupt { id, reason: format!("during migration: {reason}") }
+                    }
+                    e => e,
+                })?;
                 notices.push(notice);
             }
         }
@@ -294,5 +302,32 @@ mod tests {
         drop(index);
         // Opening again needs no migration.
         assert_eq!(NoticeIndex::open_or_create(&dir).unwrap().len().unwrap(), 1);
+    }
+    /// An index whose body is stored apart from its JSON (this schema's
+    /// way) keeps its bodies when a later schema migrates it.
+    #[test]
+    fn a_migration_keeps_bodies_stored_apart_from_the_json() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("index");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut b = Schema::builder();
+        let id = b.add_text_field(schema::ID, STRING | STORED);
+        let json = b.add_text_field(schema::NOTICE_JSON, STORED);
+        let body = b.add_text_field(schema::BODY, STORED);
+        let old = Index::create_in_dir(&dir, b.build()).unwrap();
+        let mut w = old.writer::<TantivyDocument>(15_000_000).unwrap();
+        let stored = r#"{"id":"cd34","source":"NMPA","title":"关于发布指导原则的通告","body":"","published":"2020-05-14","origin":{"kind":"crawl"}}"#;
+        let mut doc = TantivyDocument::default();
+        doc.add_text(id, "cd34");
+        doc.add_text(json, stored);
+        doc.add_text(body, "正文在此");
+        w.add_document(doc).unwrap();
+        w.commit().unwrap();
+        drop(w);
+        drop(old);
+
+        let index = NoticeIndex::open_or_create(&dir).unwrap();
+        assert_eq!(index.get("cd34").unwrap().unwrap().body, "正文在此");
+        assert_eq!(index.search(&crate::SearchRequest::new("正文")).unwrap().total, 1);
     }
 }
