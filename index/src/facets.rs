@@ -33,8 +33,13 @@ pub struct FacetCounts {
     pub total: u64,
     /// Count per source label (`CNIPA`, `other/<host>` ...).
     pub source: BTreeMap<String, u64>,
-    /// Count per month, as `year * 12 + month0`; undated ones are in `undated`.
-    pub month: BTreeMap<i32, u64>,
+    /// Count per month from `first_month` on, one slot a month, zeros
+    /// included: a segment's counters are already laid out so, and merging
+    /// or labelling ~200 months through a map per segment was 12 % of a
+    /// search's instructions under the mixed load (BENCHMARKS.md §13).
+    months: Vec<u64>,
+    /// Month number (`year * 12 + month0`) of `months[0]`.
+    first_month: i32,
     /// Matches without a publication date.
     pub undated: u64,
     /// Count per document type id; notices without one under [`schema::UNKNOWN`].
@@ -44,18 +49,62 @@ pub struct FacetCounts {
 }
 
 impl FacetCounts {
+    /// Months with a match, as (`year * 12 + month0`, count), oldest first.
+    pub fn months(&self) -> impl Iterator<Item = (i32, u64)> + '_ {
+        (self.first_month..).zip(self.months.iter().copied()).filter(|&(_, n)| n > 0)
+    }
+
+    /// Adds `counts`, one per month from `first` on.
+    fn add_months(&mut self, first: i32, counts: impl ExactSizeIterator<Item = u64>) {
+        let len = counts.len();
+        if len == 0 {
+            return;
+        }
+        if self.months.is_empty() {
+            self.first_month = first;
+        }
+        // Widen the dense range to cover both, then add in place.
+        let lo = self.first_month.min(first);
+        let hi = (self.first_month + self.months.len() as i32).max(first + len as i32);
+        if lo < self.first_month {
+            let grow = (self.first_month - lo) as usize;
+            self.months.splice(0..0, std::iter::repeat_n(0, grow));
+            self.first_month = lo;
+        }
+        self.months.resize((hi - lo) as usize, 0);
+        let at = (first - lo) as usize;
+        for (slot, n) in self.months[at..at + len].iter_mut().zip(counts) {
+            *slot += n;
+        }
+    }
+
     /// Month labels (`YYYY-MM`, or [`schema::UNDATED`]) with their counts.
     pub fn month_labels(&self) -> BTreeMap<String, u64> {
-        let mut out: BTreeMap<String, u64> = self
-            .month
-            .iter()
-            .map(|(&m, &n)| (format!("{:04}-{:02}", m.div_euclid(12), m.rem_euclid(12) + 1), n))
-            .collect();
-        if self.undated > 0 {
-            out.insert(schema::UNDATED.to_string(), self.undated);
-        }
-        out
+        // Sorted input, so `collect` builds the map in one pass; `UNDATED`
+        // sorts after every digit.
+        self.months()
+            .map(|(m, n)| (month_label(m), n))
+            .chain((self.undated > 0).then(|| (schema::UNDATED.to_string(), self.undated)))
+            .collect()
     }
+}
+
+/// `YYYY-MM` of a month number, without the formatting machinery (it was
+/// most of the labelling's cost).
+fn month_label(m: i32) -> String {
+    let (year, month) = (m.div_euclid(12), m.rem_euclid(12) + 1);
+    if !(0..=9999).contains(&year) {
+        return format!("{year:04}-{month:02}");
+    }
+    let digit = |n: i32| char::from(b'0' + n as u8);
+    let mut s = String::with_capacity(7);
+    for d in [year / 1000, year / 100 % 10, year / 10 % 10, year % 10] {
+        s.push(digit(d));
+    }
+    s.push('-');
+    s.push(digit(month / 10));
+    s.push(digit(month % 10));
+    s
 }
 
 /// A facet field's ordinals and labels in one segment. Slot 0 is "no
@@ -360,9 +409,7 @@ impl Collector for FacetCounter {
             for (k, n) in f.source {
                 *all.source.entry(k).or_default() += n;
             }
-            for (k, n) in f.month {
-                *all.month.entry(k).or_default() += n;
-            }
+            all.add_months(f.first_month, f.months.into_iter());
             for (k, n) in f.doc_type {
                 *all.doc_type.entry(k).or_default() += n;
             }
@@ -425,11 +472,7 @@ impl SegmentCollector for SegmentFacetCounter {
                 out.total += n;
             }
         }
-        for (i, &n) in by_month.iter().enumerate().skip(1) {
-            if n > 0 {
-                out.month.insert(columns.first_month + i as i32 - 1, n);
-            }
-        }
+        out.add_months(columns.first_month, by_month.iter().skip(1).copied());
         columns.doc_type.harvest(by_type, &mut out.doc_type);
         columns.status.harvest(by_status, &mut out.status);
         out
@@ -515,12 +558,16 @@ mod tests {
 
     #[test]
     fn labels_are_year_month() {
-        let counts = FacetCounts {
-            month: [(2020 * 12 + 4, 3), (2019 * 12 + 11, 1)].into_iter().collect(),
-            undated: 2,
-            ..Default::default()
-        };
+        let mut counts = FacetCounts { undated: 2, ..Default::default() };
+        counts.add_months(2020 * 12 + 4, [3].into_iter());
+        counts.add_months(2019 * 12 + 11, [1, 0, 0].into_iter());
+        counts.add_months(2020 * 12 + 3, [0, 1, 0, 5].into_iter());
         let labels: Vec<(String, u64)> = counts.month_labels().into_iter().collect();
-        assert_eq!(labels, [("2019-12".to_string(), 1), ("2020-05".to_string(), 3), ("undated".to_string(), 2)]);
+        let want = [("2019-12", 1), ("2020-05", 4), ("2020-07", 5), ("undated", 2)];
+        assert_eq!(labels, want.map(|(l, n)| (l.to_string(), n)));
+        // Years outside four digits are labelled all the same.
+        assert_eq!(month_label(-1), "-001-12");
+        assert_eq!(month_label(12_000 * 12), "12000-01");
+        assert_eq!(month_label(7 * 12 + 8), "0007-09");
     }
 }

@@ -977,7 +977,7 @@ impl NoticeIndex {
         // earliest month counted, then a scan of that year.
         let mut earliest = oldest.first().and_then(|(d, _)| to_date(*d));
         if earliest.is_none()
-            && let Some(&m) = counts.month.keys().next()
+            && let Some((m, _)) = counts.months().next()
         {
             let year = m.div_euclid(12);
             if let Ok(all) = self.all() {
