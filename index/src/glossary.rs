@@ -27,7 +27,7 @@
 //! product` adds nothing to `generic drug`.
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -70,14 +70,17 @@ pub fn entries() -> &'static [Entry] {
 /// The glossary with its lookup maps.
 #[derive(Debug)]
 pub struct Glossary {
-    /// Query-analyzer tokens of an English term, space-joined → entries.
-    en: HashMap<String, Vec<u32>>,
+    /// The entries the maps index.
+    entries: &'static [Entry],
+    /// Query-analyzer tokens of an English term, space-joined → entries,
+    /// and the longest term in tokens. Built on the first English query
+    /// word: analysing every English term was 42 % of a cold Chinese
+    /// `notices search`, which never looks at it (BENCHMARKS.md §13).
+    en: OnceLock<(HashMap<String, Vec<u32>>, usize)>,
     /// Recognised-only abbreviations, exactly as written → entries.
     abbreviations: HashMap<&'static str, Vec<u32>>,
     /// Chinese term → entries.
     zh: HashMap<&'static str, Vec<u32>>,
-    /// Longest English term, in tokens.
-    max_en: usize,
     /// Longest Chinese term, in characters.
     max_zh: usize,
 }
@@ -107,7 +110,7 @@ pub fn glossary() -> &'static Glossary {
 /// how long it took (for start-up measurements).
 pub fn warm_up() -> std::time::Duration {
     let t = std::time::Instant::now();
-    LazyLock::force(&GLOSSARY);
+    LazyLock::force(&GLOSSARY).english();
     t.elapsed()
 }
 
@@ -121,20 +124,11 @@ impl Glossary {
     /// Builds the lookup maps of `entries`.
     pub fn new(entries: &'static [Entry]) -> Glossary {
         let mut g =
-            Glossary { en: HashMap::new(), abbreviations: HashMap::new(), zh: HashMap::new(), max_en: 1, max_zh: 2 };
+            Glossary { entries, en: OnceLock::new(), abbreviations: HashMap::new(), zh: HashMap::new(), max_zh: 2 };
         for (i, e) in entries.iter().enumerate() {
             let i = i as u32;
-            for t in e.en {
-                if t.searched {
-                    let k = key(t.text);
-                    if k.is_empty() {
-                        continue;
-                    }
-                    g.max_en = g.max_en.max(k.split(' ').count());
-                    push(g.en.entry(k).or_default(), i);
-                } else {
-                    push(g.abbreviations.entry(t.text).or_default(), i);
-                }
+            for t in e.en.iter().filter(|t| !t.searched) {
+                push(g.abbreviations.entry(t.text).or_default(), i);
             }
             for t in e.zh {
                 g.max_zh = g.max_zh.max(t.text.chars().count());
@@ -142,6 +136,24 @@ impl Glossary {
             }
         }
         g
+    }
+
+    /// The English map and the longest English term, in tokens.
+    fn english(&self) -> &(HashMap<String, Vec<u32>>, usize) {
+        self.en.get_or_init(|| {
+            let (mut en, mut max_en) = (HashMap::<String, Vec<u32>>::new(), 1);
+            for (i, e) in self.entries.iter().enumerate() {
+                for t in e.en.iter().filter(|t| t.searched) {
+                    let k = key(t.text);
+                    if k.is_empty() {
+                        continue;
+                    }
+                    max_en = max_en.max(k.split(' ').count());
+                    push(en.entry(k).or_default(), i as u32);
+                }
+            }
+            (en, max_en)
+        })
     }
 
     /// The expansions of a query given as slots: one per query word that may
@@ -173,9 +185,10 @@ impl Glossary {
             if english[i].is_some() {
                 let run = english[i..].iter().take_while(|k| k.is_some()).count();
                 let mut found = None;
-                for len in (1..=run.min(self.max_en)).rev() {
+                let (en, max_en) = self.english();
+                for len in (1..=run.min(*max_en)).rev() {
                     let k: Vec<&str> = english[i..i + len].iter().map(|k| k.as_deref().unwrap_or("")).collect();
-                    let mut ids: Vec<u32> = self.en.get(&k.join(" ")).cloned().unwrap_or_default();
+                    let mut ids: Vec<u32> = en.get(&k.join(" ")).cloned().unwrap_or_default();
                     if len == 1
                         && let Some(more) = self.abbreviations.get(word)
                     {
