@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
 use tantivy::index::SegmentId;
-use tantivy::schema::Facet;
+use tantivy::schema::{Facet, IndexRecordOption};
 use tantivy::{DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 
 use crate::schema;
@@ -267,7 +267,7 @@ impl SegmentColumns {
 }
 
 /// Offsets of each facet's counters in a segment's one counter array.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Layout {
     month: usize,
     doc_type: usize,
@@ -300,7 +300,99 @@ impl SegmentTable {
         let counters = (0..max_doc).map(|d| columns.counters(&layout, d).map(|i| i as u16)).collect();
         Some(SegmentTable { columns, layout, counters })
     }
+
+    /// The same table from the facet fields' posting lists: every document
+    /// sits in one list per facet, and decoding lists block by block costs
+    /// a few instructions a document where reading four columns cost ~470
+    /// (BENCHMARKS.md §13). `None` when the lists do not agree with the
+    /// columns' labels (then [`SegmentTable::build`] reads the columns).
+    fn from_postings(columns: SegmentColumns, reader: &SegmentReader) -> tantivy::Result<Option<SegmentTable>> {
+        let layout = columns.layout();
+        if layout.len > usize::from(u16::MAX) {
+            return Ok(None);
+        }
+        const UNSET: u16 = u16::MAX;
+        let mut counters = vec![[UNSET; 4]; reader.max_doc() as usize];
+        // Slot of a label per facet; a label the columns do not know means
+        // the two disagree, and the columns are the reference.
+        // (As the columns do: a type or status slot is `ord + 1`, at most 255.)
+        let slots_of = |labels: &[String], first: usize, max: usize| -> HashMap<String, u16> {
+            labels.iter().enumerate().map(|(i, l)| (l.clone(), (i + first).min(max) as u16)).collect()
+        };
+        let sources = slots_of(&columns.labels, 0, usize::from(u16::MAX));
+        let types = slots_of(&columns.doc_type.labels, 1, usize::from(u8::MAX));
+        let statuses = slots_of(&columns.status.labels, 1, usize::from(u8::MAX));
+        let month_slot = |label: &str| -> Option<u16> {
+            if label == schema::UNDATED {
+                return Some(0);
+            }
+            let (y, m) = label.split_once('-')?;
+            let month = y.parse::<i32>().ok()? * 12 + m.parse::<i32>().ok()? - 1;
+            Some((month - columns.first_month + 1).clamp(0, columns.month_slots as i32 - 1) as u16)
+        };
+        let facets: [(&str, usize, u16, &SlotOf); 4] = [
+            (schema::SOURCE, 0, 0, &|l| sources.get(l).copied()),
+            (schema::MONTH, 1, layout.month as u16, &month_slot),
+            (schema::DOC_TYPE, 2, layout.doc_type as u16, &|l| types.get(l).copied()),
+            (schema::STATUS, 3, layout.status as u16, &|l| statuses.get(l).copied()),
+        ];
+        for (name, k, base, slot_of) in facets {
+            let Ok(field) = reader.schema().get_field(name) else { return Ok(None) };
+            let index = reader.inverted_index(field)?;
+            let mut terms = index.terms().stream()?;
+            while terms.advance() {
+                let Ok(facet) = Facet::from_encoded(terms.key().to_vec()) else { return Ok(None) };
+                // The root facet, which every document has.
+                let Some(label) = facet.to_path().first().filter(|l| !l.is_empty()).map(|l| l.to_string()) else {
+                    continue;
+                };
+                let Some(slot) = slot_of(&label) else { return Ok(None) };
+                let mut postings = index.read_block_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)?;
+                while !postings.docs().is_empty() {
+                    for &doc in postings.docs() {
+                        // Terms come in ordinal order, so the first one
+                        // kept is the column's first value.
+                        if let Some(c) = counters.get_mut(doc as usize)
+                            && c[k] == UNSET
+                        {
+                            c[k] = base + slot;
+                        }
+                    }
+                    postings.advance();
+                }
+            }
+        }
+        for (doc, c) in counters.iter_mut().enumerate() {
+            // No type or status is slot 0; a document missing from the
+            // source or month lists (none should be) is read from the columns.
+            if c[0] == UNSET || c[1] == UNSET {
+                let read = columns.counters(&layout, doc as DocId);
+                for k in [0, 1] {
+                    if c[k] == UNSET {
+                        c[k] = read[k] as u16;
+                    }
+                }
+            }
+            for (k, base) in [(2, layout.doc_type), (3, layout.status)] {
+                if c[k] == UNSET {
+                    c[k] = base as u16;
+                }
+            }
+        }
+        Ok(Some(SegmentTable { columns, layout, counters }))
+    }
+
+    /// The table from the posting lists, else from the columns.
+    fn open(columns: SegmentColumns, reader: &SegmentReader) -> tantivy::Result<Option<SegmentTable>> {
+        match SegmentTable::from_postings(columns.clone(), reader)? {
+            Some(table) => Ok(Some(table)),
+            None => Ok(SegmentTable::build(columns, reader.max_doc())),
+        }
+    }
 }
+
+/// A facet label's slot, for [`SegmentTable::from_postings`].
+type SlotOf<'a> = dyn Fn(&str) -> Option<u16> + 'a;
 
 /// How a segment's documents are looked up.
 #[derive(Debug, Clone)]
@@ -321,9 +413,11 @@ impl Slots {
 }
 
 /// Tables of the segments searched lately, by segment id. A segment gets
-/// its table the second time it is searched: a one-shot `notices search`
-/// never pays for one (building it reads every document's columns, ~3 ms
-/// at 100k notices), a server pays once per segment.
+/// its table the second time it is searched, or during its first search
+/// when that search is broad ([`Upgrade::worth_building`]): a selective
+/// one-shot `notices search` reads a few documents' columns rather than
+/// build a table (~65 instructions per document of the segment), a broad
+/// one builds it as soon as that is cheaper.
 #[derive(Debug, Clone, Default)]
 pub struct TableCache {
     tables: Arc<Mutex<HashMap<SegmentId, Option<Arc<SegmentTable>>>>>,
@@ -345,7 +439,7 @@ impl TableCache {
                 Some(Some(table)) => Slots::Table(table.clone()),
                 Some(None) => {
                     let columns = SegmentColumns::open(reader)?;
-                    match SegmentTable::build(columns.clone(), reader.max_doc()) {
+                    match SegmentTable::open(columns.clone(), reader)? {
                         Some(table) => {
                             let table = Arc::new(table);
                             tables.insert(reader.segment_id(), Some(table.clone()));
@@ -361,7 +455,7 @@ impl TableCache {
             };
             segments.push((reader.segment_id(), slots));
         }
-        Ok(FacetCounter { segments })
+        Ok(FacetCounter { segments, tables: self.tables.clone() })
     }
 }
 
@@ -370,6 +464,8 @@ impl TableCache {
 pub struct FacetCounter {
     /// Per segment of the searcher it was made for, in segment order.
     segments: Vec<(SegmentId, Slots)>,
+    /// The cache's tables, where a table built during a search goes.
+    tables: Arc<Mutex<HashMap<SegmentId, Option<Arc<SegmentTable>>>>>,
 }
 
 /// Per-segment state of [`FacetCounter`].
@@ -378,6 +474,34 @@ pub struct SegmentFacetCounter {
     layout: Layout,
     /// Counts per source, month, type and status slot, laid out by `layout`.
     counts: Vec<u32>,
+    /// While counting from the columns: the segment, to build its table
+    /// from when that is worth it ([`Upgrade::worth_building`]), and matches counted so far.
+    upgrade: Option<Upgrade>,
+}
+
+/// See [`SegmentFacetCounter::upgrade`].
+struct Upgrade {
+    reader: SegmentReader,
+    tables: Arc<Mutex<HashMap<SegmentId, Option<Arc<SegmentTable>>>>>,
+    counted: u32,
+}
+
+impl Upgrade {
+    /// Whether building the table now costs less than reading the columns
+    /// of the matches still to come, as projected from the share of the
+    /// segment's documents (in id order) matched so far. Reading four
+    /// columns costs ~470 instructions a match, building the table from
+    /// the posting lists ~65 per document of the segment (callgrind,
+    /// BENCHMARKS.md §13): worth it when more than a seventh of the
+    /// segment is still to match. Checked every 256 matches.
+    fn worth_building(&self, doc: DocId) -> bool {
+        if self.counted < SegmentFacetCounter::SWITCH || !self.counted.is_multiple_of(256) {
+            return false;
+        }
+        let max_doc = u64::from(self.reader.max_doc());
+        let projected = u64::from(self.counted) * max_doc / (u64::from(doc) + 1);
+        projected.saturating_sub(u64::from(self.counted)) * 7 > max_doc
+    }
 }
 
 impl Collector for FacetCounter {
@@ -390,11 +514,14 @@ impl Collector for FacetCounter {
             // Not the searcher the counter was made for: read the columns.
             _ => Slots::Columns(Box::new(SegmentColumns::open(reader)?)),
         };
-        let layout = match &slots {
-            Slots::Table(t) => t.layout,
-            Slots::Columns(c) => c.layout(),
+        let (layout, upgrade) = match &slots {
+            Slots::Table(t) => (t.layout, None),
+            Slots::Columns(c) => {
+                let upgrade = Upgrade { reader: reader.clone(), tables: self.tables.clone(), counted: 0 };
+                (c.layout(), Some(upgrade))
+            }
         };
-        Ok(SegmentFacetCounter { counts: vec![0; layout.len], layout, slots })
+        Ok(SegmentFacetCounter { counts: vec![0; layout.len], layout, slots, upgrade })
     }
 
     fn requires_scoring(&self) -> bool {
@@ -422,10 +549,24 @@ impl Collector for FacetCounter {
 }
 
 impl SegmentFacetCounter {
+    /// Fewest documents counted from the columns before the table may be
+    /// built ([`Upgrade::worth_building`]): a projection from fewer is noise.
+    const SWITCH: u32 = 512;
+
     /// Counts `doc` from the columns (a segment's first search). Kept out
     /// of line: inlined, it made every table count save registers.
     #[inline(never)]
     fn collect_from_columns(&mut self, doc: DocId) {
+        if let Some(up) = &mut self.upgrade {
+            up.counted += 1;
+            if up.worth_building(doc) {
+                let up = self.upgrade.take().expect("just matched");
+                if let Some(table) = self.build_table(&up) {
+                    self.slots = Slots::Table(table);
+                    return self.collect(doc, 0.0);
+                }
+            }
+        }
         if let Slots::Columns(c) = &self.slots {
             for i in c.counters(&self.layout, doc) {
                 if let Some(n) = self.counts.get_mut(i) {
@@ -433,6 +574,22 @@ impl SegmentFacetCounter {
                 }
             }
         }
+    }
+}
+
+impl SegmentFacetCounter {
+    /// Builds this segment's table halfway through a search and hands it
+    /// to the cache; `None` (keep reading columns) if it cannot be built
+    /// with the layout counted so far.
+    fn build_table(&self, up: &Upgrade) -> Option<Arc<SegmentTable>> {
+        let columns = self.slots.columns().clone();
+        let table = Arc::new(SegmentTable::open(columns, &up.reader).ok()??);
+        if table.layout != self.layout {
+            return None;
+        }
+        let mut tables = up.tables.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        tables.insert(up.reader.segment_id(), Some(table.clone()));
+        Some(table)
     }
 }
 
@@ -554,6 +711,64 @@ mod tests {
         assert_eq!(months, [("1970-01", 1), ("2019-12", 1), ("2020-05", 2), ("undated", 1)]);
         assert_eq!(facets(&index), first, "second search (tables built)");
         assert_eq!(facets(&index), first, "third search (tables used)");
+    }
+
+    /// An index of `n` notices over sources, months, types and statuses
+    /// (some undated, some without a type or status), in two segments.
+    fn varied_index(n: usize) -> crate::NoticeIndex {
+        use crate::doctype::{DocType, Status};
+        use crate::{Notice, NoticeIndex, Source};
+        let index = NoticeIndex::in_memory().unwrap();
+        let mut w = index.writer(1).unwrap();
+        let sources = [Source::Cnipa, Source::Nmpa, Source::Fda, Source::Other("example.org".into())];
+        let types = [None, Some(DocType::Announcement), Some(DocType::Guidance), Some(DocType::Notice)];
+        for i in 0..n {
+            let mut notice =
+                Notice::crawled(sources[i % 4].clone(), &format!("https://example.org/{i}"), "通知", "药品");
+            notice.published =
+                (i % 7 != 0).then(|| NaiveDate::from_ymd_opt(1990 + (i % 37) as i32, 1 + (i % 12) as u32, 1)).flatten();
+            notice.doc_type = types[(i / 3) % 4];
+            notice.status = [None, Some(Status::Draft), Some(Status::Final)][(i / 5) % 3];
+            w.upsert(&notice).unwrap();
+            if i == n / 3 {
+                w.commit("test").unwrap();
+            }
+        }
+        w.commit("test").unwrap();
+        index.reload().unwrap();
+        index
+    }
+
+    #[test]
+    fn posting_lists_and_columns_build_the_same_table() {
+        let index = varied_index(300);
+        let searcher = index.reader.searcher();
+        assert_eq!(searcher.segment_readers().len(), 2);
+        for reader in searcher.segment_readers() {
+            let columns = SegmentColumns::open(reader).unwrap();
+            let from_columns = SegmentTable::build(columns.clone(), reader.max_doc()).unwrap();
+            let from_postings = SegmentTable::from_postings(columns, reader).unwrap().expect("posting lists agree");
+            assert_eq!(from_postings.layout, from_columns.layout);
+            assert_eq!(from_postings.counters, from_columns.counters);
+        }
+    }
+
+    #[test]
+    fn a_broad_first_search_builds_the_table_halfway() {
+        let index = varied_index(2 * SegmentFacetCounter::SWITCH as usize + 400);
+        let big = index.reader.searcher().segment_readers().iter().map(|r| r.max_doc()).max().unwrap();
+        assert!(big > SegmentFacetCounter::SWITCH, "{big}");
+        let first = index.search(&crate::SearchRequest::new("药品")).unwrap();
+        let built = index.facet_tables.tables.lock().unwrap().values().filter(|t| t.is_some()).count();
+        assert_eq!(built, 1, "the big segment's table is built during the first search");
+        // Counted from the columns, then the table, then tables only: alike.
+        let counts = |r: &crate::SearchResults| (r.total, r.facets.clone());
+        assert_eq!(first.total as usize, 2 * SegmentFacetCounter::SWITCH as usize + 400);
+        for _ in 0..2 {
+            assert_eq!(counts(&index.search(&crate::SearchRequest::new("药品")).unwrap()), counts(&first));
+        }
+        let built = index.facet_tables.tables.lock().unwrap().values().filter(|t| t.is_some()).count();
+        assert_eq!(built, 2);
     }
 
     #[test]
