@@ -70,13 +70,19 @@ pub fn entries() -> &'static [Entry] {
 /// The glossary with its lookup maps.
 #[derive(Debug)]
 pub struct Glossary {
+    /// Query-analyzer tokens of an English term, space-joined → entries,
+    /// one map per first character of the key ([`bucket`]), each built when
+    /// a query first needs it: analysing every English term was 42 % of a
+    /// cold Chinese `notices search`, which never looks at them, and 44 % of
+    /// a cold English one, which needs a bucket or two (BENCHMARKS.md §13).
+    en: Vec<OnceLock<HashMap<String, Vec<u32>>>>,
     /// The entries the maps index.
     entries: &'static [Entry],
-    /// Query-analyzer tokens of an English term, space-joined → entries,
-    /// and the longest term in tokens. Built on the first English query
-    /// word: analysing every English term was 42 % of a cold Chinese
-    /// `notices search`, which never looks at it (BENCHMARKS.md §13).
-    en: OnceLock<(HashMap<String, Vec<u32>>, usize)>,
+    /// The searched English terms of each bucket, (entry, text), and the
+    /// longest English term in tokens (at most its runs of letters or
+    /// digits, which is what is counted). Also first built for an English
+    /// query word.
+    en_terms: OnceLock<EnglishTerms>,
     /// Recognised-only abbreviations, exactly as written → entries.
     abbreviations: HashMap<&'static str, Vec<u32>>,
     /// Chinese term → entries.
@@ -110,8 +116,46 @@ pub fn glossary() -> &'static Glossary {
 /// how long it took (for start-up measurements).
 pub fn warm_up() -> std::time::Duration {
     let t = std::time::Instant::now();
-    LazyLock::force(&GLOSSARY).english();
+    let g = LazyLock::force(&GLOSSARY);
+    for terms in &g.english_terms().0 {
+        if let Some(&(_, text)) = terms.first() {
+            g.english(text);
+        }
+    }
     t.elapsed()
+}
+
+/// The searched English terms of each bucket, (entry, text), and the
+/// longest in tokens.
+type EnglishTerms = (Vec<Vec<(u32, &'static str)>>, usize);
+
+/// Maps of English terms: one per letter and digit, one for the rest.
+const BUCKETS: usize = 37;
+
+/// The map of an English term or key: by its first letter or digit,
+/// lowercased, which is where its key starts (the analyzer lowercases and
+/// drops what is not a letter or digit before the first token; a test
+/// checks every glossary term).
+fn bucket(text: &str) -> usize {
+    match text.chars().find(|c| c.is_alphanumeric()).map(|c| c.to_ascii_lowercase()) {
+        Some(c @ 'a'..='z') => c as usize - 'a' as usize,
+        Some(c @ '0'..='9') => 26 + (c as usize - '0' as usize),
+        _ => 36,
+    }
+}
+
+/// Runs of letters and of digits in `text`: at least its number of tokens.
+fn pieces(text: &str) -> usize {
+    let mut n = 0;
+    let mut last: Option<bool> = None;
+    for c in text.chars() {
+        let kind = c.is_alphanumeric().then(|| c.is_numeric());
+        if kind.is_some() && kind != last {
+            n += 1;
+        }
+        last = kind;
+    }
+    n.max(1)
 }
 
 /// The query analyzer's tokens of `text`, space-joined.
@@ -123,8 +167,14 @@ fn key(text: &str) -> String {
 impl Glossary {
     /// Builds the lookup maps of `entries`.
     pub fn new(entries: &'static [Entry]) -> Glossary {
-        let mut g =
-            Glossary { entries, en: OnceLock::new(), abbreviations: HashMap::new(), zh: HashMap::new(), max_zh: 2 };
+        let mut g = Glossary {
+            en: (0..BUCKETS).map(|_| OnceLock::new()).collect(),
+            entries,
+            en_terms: OnceLock::new(),
+            abbreviations: HashMap::new(),
+            zh: HashMap::new(),
+            max_zh: 2,
+        };
         for (i, e) in entries.iter().enumerate() {
             let i = i as u32;
             for t in e.en.iter().filter(|t| !t.searched) {
@@ -138,21 +188,32 @@ impl Glossary {
         g
     }
 
-    /// The English map and the longest English term, in tokens.
-    fn english(&self) -> &(HashMap<String, Vec<u32>>, usize) {
-        self.en.get_or_init(|| {
-            let (mut en, mut max_en) = (HashMap::<String, Vec<u32>>::new(), 1);
+    /// The English terms by bucket, and the longest in tokens.
+    fn english_terms(&self) -> &EnglishTerms {
+        self.en_terms.get_or_init(|| {
+            let (mut terms, mut max_en) = (vec![Vec::new(); BUCKETS], 1);
             for (i, e) in self.entries.iter().enumerate() {
                 for t in e.en.iter().filter(|t| t.searched) {
-                    let k = key(t.text);
-                    if k.is_empty() {
-                        continue;
-                    }
-                    max_en = max_en.max(k.split(' ').count());
-                    push(en.entry(k).or_default(), i as u32);
+                    max_en = max_en.max(pieces(t.text));
+                    terms[bucket(t.text)].push((i as u32, t.text));
                 }
             }
-            (en, max_en)
+            (terms, max_en)
+        })
+    }
+
+    /// The English map of the terms whose key starts as `k` does.
+    fn english(&self, k: &str) -> &HashMap<String, Vec<u32>> {
+        let b = bucket(k);
+        self.en[b].get_or_init(|| {
+            let mut en = HashMap::<String, Vec<u32>>::new();
+            for &(i, text) in &self.english_terms().0[b] {
+                let k = key(text);
+                if !k.is_empty() {
+                    push(en.entry(k).or_default(), i);
+                }
+            }
+            en
         })
     }
 
@@ -185,10 +246,10 @@ impl Glossary {
             if english[i].is_some() {
                 let run = english[i..].iter().take_while(|k| k.is_some()).count();
                 let mut found = None;
-                let (en, max_en) = self.english();
-                for len in (1..=run.min(*max_en)).rev() {
+                for len in (1..=run.min(self.english_terms().1)).rev() {
                     let k: Vec<&str> = english[i..i + len].iter().map(|k| k.as_deref().unwrap_or("")).collect();
-                    let mut ids: Vec<u32> = en.get(&k.join(" ")).cloned().unwrap_or_default();
+                    let k = k.join(" ");
+                    let mut ids: Vec<u32> = self.english(&k).get(&k).cloned().unwrap_or_default();
                     if len == 1
                         && let Some(more) = self.abbreviations.get(word)
                     {
@@ -324,6 +385,27 @@ mod tests {
         let words: Vec<&str> = q.split_whitespace().collect();
         let slots: Vec<Option<&str>> = words.iter().map(|w| Some(*w)).collect();
         glossary().expand(&slots).into_iter().map(|e| (e.original, e.translations)).collect()
+    }
+
+    /// The buckets and the token bound hold for every term: computed from
+    /// the text, they agree with the analyzer's key.
+    #[test]
+    fn english_buckets_and_lengths_agree_with_the_keys() {
+        let mut checked = 0;
+        for e in entries() {
+            for t in e.en.iter().filter(|t| t.searched) {
+                let k = key(t.text);
+                if k.is_empty() {
+                    continue;
+                }
+                assert_eq!(bucket(&k), bucket(t.text), "{:?} has the key {k:?}", t.text);
+                assert!(k.split(' ').count() <= pieces(t.text), "{:?} has the key {k:?}", t.text);
+                checked += 1;
+            }
+        }
+        assert!(checked > 3000, "{checked}");
+        assert_eq!((bucket("Drug product"), bucket("21 CFR"), bucket("§ x"), bucket("—")), (3, 28, 23, 36));
+        assert_eq!((pieces("pre-IND"), pieces("21CFR"), pieces("drug product"), pieces("")), (2, 2, 2, 1));
     }
 
     #[test]
