@@ -272,26 +272,34 @@ mod tests {
     use super::*;
     use tantivy::schema::{STORED, STRING, Schema};
 
+    /// Writes an index of an older schema into `dir`: one document with its
+    /// id and notice JSON, and its body stored apart when given.
+    fn write_old_index(dir: &std::path::Path, notice_id: &str, json_text: &str, body_text: Option<&str>) {
+        std::fs::create_dir_all(dir).unwrap();
+        let mut b = Schema::builder();
+        let id = b.add_text_field(schema::ID, STRING | STORED);
+        let json = b.add_text_field(schema::NOTICE_JSON, STORED);
+        let body = body_text.map(|_| b.add_text_field(schema::BODY, STORED));
+        let old = Index::create_in_dir(dir, b.build()).unwrap();
+        let mut w = old.writer::<TantivyDocument>(15_000_000).unwrap();
+        let mut doc = TantivyDocument::default();
+        doc.add_text(id, notice_id);
+        doc.add_text(json, json_text);
+        if let (Some(field), Some(text)) = (body, body_text) {
+            doc.add_text(field, text);
+        }
+        w.add_document(doc).unwrap();
+        w.commit().unwrap();
+    }
+
     /// An index written with an older schema (only id and notice JSON) is
     /// rebuilt on open and keeps its notices.
     #[test]
     fn an_index_of_an_older_schema_is_migrated() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("index");
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut b = Schema::builder();
-        let id = b.add_text_field(schema::ID, STRING | STORED);
-        let json = b.add_text_field(schema::NOTICE_JSON, STORED);
-        let old = Index::create_in_dir(&dir, b.build()).unwrap();
-        let mut w = old.writer::<TantivyDocument>(15_000_000).unwrap();
         let stored = r#"{"id":"ab12","source":"NMPA","title":"关于发布指导原则的通告","body":"正文","published":"2020-05-14","origin":{"kind":"crawl"}}"#;
-        let mut doc = TantivyDocument::default();
-        doc.add_text(id, "ab12");
-        doc.add_text(json, stored);
-        w.add_document(doc).unwrap();
-        w.commit().unwrap();
-        drop(w);
-        drop(old);
+        write_old_index(&dir, "ab12", stored, None);
 
         let index = NoticeIndex::open_or_create(&dir).unwrap();
         let n = index.get("ab12").unwrap().unwrap();
@@ -303,28 +311,15 @@ mod tests {
         // Opening again needs no migration.
         assert_eq!(NoticeIndex::open_or_create(&dir).unwrap().len().unwrap(), 1);
     }
+
     /// An index whose body is stored apart from its JSON (this schema's
     /// way) keeps its bodies when a later schema migrates it.
     #[test]
     fn a_migration_keeps_bodies_stored_apart_from_the_json() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("index");
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut b = Schema::builder();
-        let id = b.add_text_field(schema::ID, STRING | STORED);
-        let json = b.add_text_field(schema::NOTICE_JSON, STORED);
-        let body = b.add_text_field(schema::BODY, STORED);
-        let old = Index::create_in_dir(&dir, b.build()).unwrap();
-        let mut w = old.writer::<TantivyDocument>(15_000_000).unwrap();
         let stored = r#"{"id":"cd34","source":"NMPA","title":"关于发布指导原则的通告","body":"","published":"2020-05-14","origin":{"kind":"crawl"}}"#;
-        let mut doc = TantivyDocument::default();
-        doc.add_text(id, "cd34");
-        doc.add_text(json, stored);
-        doc.add_text(body, "正文在此");
-        w.add_document(doc).unwrap();
-        w.commit().unwrap();
-        drop(w);
-        drop(old);
+        write_old_index(&dir, "cd34", stored, Some("正文在此"));
 
         let index = NoticeIndex::open_or_create(&dir).unwrap();
         assert_eq!(index.get("cd34").unwrap().unwrap().body, "正文在此");
