@@ -1,14 +1,14 @@
 //! Filters on the fields regulatory people filter by (document type,
-//! draft/final, open comment periods), and the query behind `notices
-//! comments`.
+//! draft/final, open comment periods), and the queries behind `notices
+//! comments` and `notices digest`.
 
 use std::ops::Bound;
 
 use chrono::NaiveDate;
-use tantivy::collector::TopDocs;
+use tantivy::collector::{DocSetCollector, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{Order, Term};
+use tantivy::{DocAddress, Order, Term};
 
 use crate::doctype::DocType;
 use crate::error::{Error, Result};
@@ -115,6 +115,40 @@ impl NoticeIndex {
         out.sort_by(|a, b| {
             a.comment_close.cmp(&b.comment_close).then(b.published.cmp(&a.published)).then(a.title.cmp(&b.title))
         });
+        Ok(out)
+    }
+}
+
+impl NoticeIndex {
+    /// What a digest of `since..=until` shows, in index order: the notices
+    /// of the period ([`Notice::in_period`]) and those, not withdrawn, whose
+    /// comment period is still open on `until`. The index narrows them down
+    /// (published in the period, undated, or a comment period open), and
+    /// only those are read, one at a time: a digest of a 1M-notice index
+    /// used to read every notice into memory (BENCHMARKS.md §14).
+    pub fn digest_notices(&self, since: NaiveDate, until: NaiveDate) -> Result<Vec<Notice>> {
+        if since > until {
+            return Err(Error::EmptyDateRange { since: since.to_string(), until: until.to_string() });
+        }
+        let f = &self.fields;
+        let bound = |d: NaiveDate| Bound::Included(Term::from_field_date(f.published, date_value(d)));
+        let published: Box<dyn Query> = Box::new(RangeQuery::new(bound(since), bound(until)));
+        let undated = Term::from_facet(f.month, &schema::month_facet(schema::UNDATED));
+        let undated: Box<dyn Query> = Box::new(TermQuery::new(undated, IndexRecordOption::Basic));
+        let open: Box<dyn Query> = Box::new(BooleanQuery::new(open_on(f, until)));
+        let searcher = self.reader.searcher();
+        let mut found: Vec<DocAddress> = searcher
+            .search(&BooleanQuery::union(vec![published, undated, open]), &DocSetCollector)?
+            .into_iter()
+            .collect();
+        found.sort_unstable();
+        let mut out = Vec::new();
+        for addr in found {
+            let n = self.load(&searcher, addr)?;
+            if n.in_period(since, until) || (!n.withdrawn && n.comments_open_on(until)) {
+                out.push(n);
+            }
+        }
         Ok(out)
     }
 }

@@ -401,6 +401,23 @@ impl Notice {
 }
 
 impl Notice {
+    /// Whether the notice belongs to the period `since..=until` (a digest's):
+    /// by publication date, else by when it was first seen; an undated
+    /// digest item belongs to its digest.
+    pub fn in_period(&self, since: NaiveDate, until: NaiveDate) -> bool {
+        if let Some(d) = self.published {
+            return since <= d && d <= until;
+        }
+        // An undated digest item belongs to the week its digest covers; an
+        // undated crawled notice to the day it was first seen.
+        match (&self.origin, self.first_seen) {
+            (Origin::Digest { period: Some([start, end]), .. }, _) => *start <= until && since <= *end,
+            (Origin::Digest { period: None, .. }, _) => true,
+            (Origin::Crawl, Some(seen)) => (since..=until).contains(&seen.date_naive()),
+            (Origin::Crawl, None) => false,
+        }
+    }
+
     /// Whether the comment period is open on `day`: a closing date on or
     /// after it (a draft without a known date is not counted open).
     pub fn comments_open_on(&self, day: NaiveDate) -> bool {

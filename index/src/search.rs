@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::time::Instant;
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
 use tantivy::query::{
@@ -978,11 +978,14 @@ impl NoticeIndex {
         let mut earliest = oldest.first().and_then(|(d, _)| to_date(*d));
         if earliest.is_none()
             && let Some((m, _)) = counts.months().next()
+            && let Some(first_day) = NaiveDate::from_ymd_opt(m.div_euclid(12), 1, 1)
         {
-            let year = m.div_euclid(12);
-            if let Ok(all) = self.all() {
-                earliest = all.iter().filter_map(|n| n.published).filter(|d| d.year() == year).min();
-            }
+            // Only notices with a date match a range, so the first of
+            // them in ascending order is the earliest date.
+            let from = Term::from_field_date(self.fields.published, date_value(first_day));
+            let dated = RangeQuery::new(Bound::Included(from), Bound::Unbounded);
+            let first = TopDocs::with_limit(1).order_by_fast_field::<tantivy::DateTime>(schema::PUBLISHED, Order::Asc);
+            earliest = searcher.search(&dated, &first)?.first().and_then(|(d, _)| to_date(*d));
         }
         Ok(Stats {
             total: counts.total,
@@ -999,6 +1002,27 @@ impl NoticeIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Undated notices neither hide the earliest date nor count as one.
+    #[test]
+    fn stats_find_the_earliest_date_past_undated_notices() {
+        use crate::notice::{Notice, Source};
+        let index = NoticeIndex::in_memory().unwrap();
+        let mut w = index.writer(1).unwrap();
+        for (k, date) in
+            [None, Some("2020-01-02"), Some("2019-03-05"), None, Some("2021-07-01")].into_iter().enumerate()
+        {
+            let mut n = Notice::crawled(Source::Cde, &format!("https://e.org/{k}"), "通知", "正文");
+            n.published = date.map(|d| d.parse().unwrap());
+            w.upsert(&n).unwrap();
+        }
+        w.commit("t").unwrap();
+        index.reload().unwrap();
+        let stats = index.stats().unwrap();
+        assert_eq!((stats.total, stats.undated), (5, 2));
+        assert_eq!(stats.earliest, Some("2019-03-05".parse().unwrap()));
+        assert_eq!(stats.latest, Some("2021-07-01".parse().unwrap()));
+    }
 
     #[test]
     fn parses_words_phrases_exclusions_and_or() {

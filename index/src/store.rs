@@ -6,7 +6,7 @@ use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{AllQuery, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, Term};
+use tantivy::{DocAddress, DocSet, Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use crate::analyzer;
 use crate::error::{Error, Result};
@@ -73,23 +73,7 @@ impl NoticeIndex {
         // Since the body is stored apart from the JSON (schema::BODY), an
         // old index may hold it there; older ones kept it in the JSON.
         let body = old.schema().get_field(schema::BODY).ok();
-        let mut notices = Vec::new();
         let searcher = old.reader()?.searcher();
-        for segment in searcher.segment_readers() {
-            let store = segment.get_store_reader(16).map_err(io(dir))?;
-            for doc_id in (0..segment.max_doc()).filter(|d| !segment.is_deleted(*d)) {
-                let doc: TantivyDocument = store.get(doc_id)?;
-                let text = doc.get_first(json).and_then(|v| v.as_str()).unwrap_or_default();
-                let stored_body = body.and_then(|f| doc.get_first(f)).and_then(|v| v.as_str()).map(str::as_bytes);
-                let notice = crate::stored::parse(text.as_bytes(), stored_body, String::new).map_err(|e| match e {
-                    Error::Corrupt { id, reason } => {
-                        Error::Corrupt { id, reason: format!("during migration: {reason}") }
-                    }
-                    e => e,
-                })?;
-                notices.push(notice);
-            }
-        }
         let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "index".into());
         let fresh = dir.with_file_name(format!("{name}.migrating"));
         let stale = dir.with_file_name(format!("{name}.old"));
@@ -98,22 +82,35 @@ impl NoticeIndex {
                 std::fs::remove_dir_all(leftover).map_err(io(leftover))?;
             }
         }
-        {
+        // Each notice is written as it is read: holding them all first took
+        // memory in proportion to the index (BENCHMARKS.md §14).
+        let migrated = {
             let new = NoticeIndex::open_or_create(&fresh)?;
-            let mut writer = new.writer(1)?;
-            for n in &notices {
-                writer.upsert(n)?;
-            }
+            // Indexing threads beside this one, which reads and decodes.
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let mut writer = new.writer(threads)?;
+            let migrated = for_each_stored(&searcher, dir, |doc| {
+                let text = doc.get_first(json).and_then(|v| v.as_str()).unwrap_or_default();
+                let stored_body = body.and_then(|f| doc.get_first(f)).and_then(|v| v.as_str()).map(str::as_bytes);
+                let notice = crate::stored::parse(text.as_bytes(), stored_body, String::new).map_err(|e| match e {
+                    Error::Corrupt { id, reason } => {
+                        Error::Corrupt { id, reason: format!("during migration: {reason}") }
+                    }
+                    e => e,
+                })?;
+                writer.upsert(&notice)
+            })?;
             writer.commit("migration")?;
             writer.close()?;
-        }
+            migrated
+        };
         drop(lock);
         drop(searcher);
         drop(old);
         std::fs::rename(dir, &stale).map_err(io(dir))?;
         std::fs::rename(&fresh, dir).map_err(io(dir))?;
         std::fs::remove_dir_all(&stale).map_err(io(&stale))?;
-        tracing::info!(dir = %dir.display(), notices = notices.len(), "index migrated to the current schema");
+        tracing::info!(dir = %dir.display(), notices = migrated, "index migrated to the current schema");
         NoticeIndex::open_or_create(dir)
     }
 
@@ -203,22 +200,66 @@ impl NoticeIndex {
         }
     }
 
-    /// Every notice, in index order (for `notices export` and tests).
+    /// Every notice, in index order, in one vector: for tests and small
+    /// indexes. Whatever may run on a large index goes through
+    /// [`Self::for_each_notice`] or [`Self::for_each_by_id`], whose memory
+    /// does not grow with the index.
     pub fn all(&self) -> Result<Vec<Notice>> {
-        let searcher = self.reader.searcher();
         let mut out = Vec::new();
-        for segment in searcher.segment_readers() {
-            let store = segment
-                .get_store_reader(16)
-                .map_err(|source| Error::Io { path: self.path.clone().unwrap_or_default(), source })?;
-            for doc_id in 0..segment.max_doc() {
-                if segment.is_deleted(doc_id) {
-                    continue;
+        self.for_each_notice(|n| {
+            out.push(n);
+            Ok::<(), Error>(())
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `f` with every notice, one at a time, in index order; returns
+    /// how many there were. What searches see now is read: notices written
+    /// meanwhile (by `f` itself, say) are not visited.
+    pub fn for_each_notice<E: From<Error>>(
+        &self,
+        mut f: impl FnMut(Notice) -> std::result::Result<(), E>,
+    ) -> std::result::Result<u64, E> {
+        for_each_stored(&self.reader.searcher(), &self.dir(), |doc| f(self.decode(&doc)?))
+    }
+
+    /// Calls `f` with every notice, one at a time, in the order of their
+    /// ids (`notices export`); returns how many there were. The ids come
+    /// from each segment's term dictionary, already sorted, so only they
+    /// and their addresses are held (about 60 bytes a notice), not the
+    /// notices.
+    pub fn for_each_by_id<E: From<Error>>(
+        &self,
+        mut f: impl FnMut(Notice) -> std::result::Result<(), E>,
+    ) -> std::result::Result<u64, E> {
+        let searcher = self.reader.searcher();
+        let mut ids: Vec<(Vec<u8>, DocAddress)> = Vec::new();
+        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            let inverted = segment.inverted_index(self.fields.id).map_err(Error::from)?;
+            let mut terms = inverted.terms().stream().map_err(|source| Error::Io { path: self.dir(), source })?;
+            while terms.advance() {
+                let mut postings = inverted
+                    .read_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)
+                    .map_err(|source| Error::Io { path: self.dir(), source })?;
+                let mut doc = postings.doc();
+                while doc != tantivy::TERMINATED {
+                    if !segment.is_deleted(doc) {
+                        ids.push((terms.key().to_vec(), DocAddress::new(ord as u32, doc)));
+                    }
+                    doc = postings.advance();
                 }
-                out.push(self.decode(&store.get(doc_id)?)?);
             }
         }
-        Ok(out)
+        ids.sort_unstable();
+        for (_, addr) in &ids {
+            f(self.load(&searcher, *addr)?)?;
+        }
+        Ok(ids.len() as u64)
+    }
+
+    /// The index's directory, for errors (empty in memory).
+    fn dir(&self) -> PathBuf {
+        self.path.clone().unwrap_or_default()
     }
 
     pub(crate) fn decode(&self, doc: &TantivyDocument) -> Result<Notice> {
@@ -257,6 +298,27 @@ impl NoticeIndex {
     }
 }
 
+/// Calls `f` with the stored fields of every live document of `searcher`,
+/// one at a time, segment by segment in index order; returns how many there
+/// were. The one loop over stored documents: reading notices back, checking
+/// an index and migrating one all go through it.
+fn for_each_stored<E: From<Error>>(
+    searcher: &Searcher,
+    dir: &Path,
+    mut f: impl FnMut(TantivyDocument) -> std::result::Result<(), E>,
+) -> std::result::Result<u64, E> {
+    let mut n = 0;
+    for segment in searcher.segment_readers() {
+        let store = segment.get_store_reader(16).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+        for doc_id in (0..segment.max_doc()).filter(|d| !segment.is_deleted(*d)) {
+            let doc: TantivyDocument = store.get(doc_id).map_err(Error::from)?;
+            f(doc)?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
 /// The notice stored as `doc`, decoded by Tantivy (`id` names it in errors).
 pub(crate) fn notice_from_document(doc: &TantivyDocument, fields: &Fields, id: String) -> Result<Notice> {
     let json = doc
@@ -290,6 +352,46 @@ mod tests {
         }
         w.add_document(doc).unwrap();
         w.commit().unwrap();
+    }
+
+    /// Reading every notice one at a time: in id order across segments,
+    /// replaced versions left out, and an error from the caller stops it.
+    #[test]
+    fn notices_are_read_one_at_a_time_in_index_and_id_order() {
+        use crate::notice::Source;
+        let index = NoticeIndex::in_memory().unwrap();
+        let urls = ["https://e.org/c", "https://e.org/a", "https://e.org/d", "https://e.org/b"];
+        // Two commits, so two segments; the second replaces a notice of the first.
+        for (k, batch) in [&urls[..2], &urls[2..]].iter().enumerate() {
+            let mut w = index.writer(1).unwrap();
+            for u in batch.iter().chain((k == 1).then_some(&urls[0])) {
+                w.upsert(&Notice::crawled(Source::Fda, u, format!("{u} v{k}"), "body")).unwrap();
+            }
+            w.commit("t").unwrap();
+        }
+        index.reload().unwrap();
+        let mut by_id = Vec::new();
+        let n = index
+            .for_each_by_id(|n| {
+                by_id.push((n.id, n.title));
+                Ok::<(), Error>(())
+            })
+            .unwrap();
+        assert_eq!(n, 4);
+        let mut ids: Vec<String> = urls.iter().map(|u| Notice::id_for_url(u)).collect();
+        ids.sort();
+        assert_eq!(by_id.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(), ids);
+        assert!(by_id.iter().any(|(_, t)| t == "https://e.org/c v1"), "the newer version: {by_id:?}");
+        assert!(!by_id.iter().any(|(_, t)| t == "https://e.org/c v0"), "the replaced version: {by_id:?}");
+        // Index order, the same notices.
+        let all = index.all().unwrap();
+        assert_eq!(all.len(), 4);
+        let mut seen = 0;
+        let err = index.for_each_notice(|_| {
+            seen += 1;
+            if seen == 2 { Err(Error::InvalidQuery("stop".into())) } else { Ok(()) }
+        });
+        assert!(matches!(err, Err(Error::InvalidQuery(_))) && seen == 2, "stopped at the caller's error");
     }
 
     /// An index written with an older schema (only id and notice JSON) is

@@ -66,7 +66,7 @@ pub fn run(ctx: &Ctx, args: DigestArgs) -> Result<ExitCode> {
     }
     let index = ctx.open_index()?;
     super::ingest::ensure_sample(ctx, &index)?;
-    let notices = index.all()?;
+    let notices = index.digest_notices(since, until)?;
     let bytes = match kind {
         Kind::Text(format) => render(&notices, since, until, format).into_bytes(),
         Kind::Docx => crawler::digest::docx::render(&notices, since, until)?,

@@ -32,18 +32,18 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let index = ctx.open_index()?;
-    let mut notices = index.all()?;
-    notices.sort_by(|a, b| a.id.cmp(&b.id));
-    for n in &notices {
+    // One notice at a time: memory does not grow with the index.
+    index.for_each_by_id(|n| -> Result<()> {
         if args.format == "opensearch" {
-            serde_json::to_writer(&mut out, &opensearch::action(n))?;
+            serde_json::to_writer(&mut out, &opensearch::action(&n))?;
             writeln!(out)?;
-            serde_json::to_writer(&mut out, &opensearch::document(n))?;
+            serde_json::to_writer(&mut out, &opensearch::document(&n))?;
         } else {
-            serde_json::to_writer(&mut out, n)?;
+            serde_json::to_writer(&mut out, &n)?;
         }
         writeln!(out)?;
-    }
+        Ok(())
+    })?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

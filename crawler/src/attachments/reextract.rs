@@ -27,7 +27,9 @@ pub fn reextract(
     all: bool,
 ) -> Result<Reextracted> {
     let mut done = Reextracted::default();
-    for mut notice in store.index().all()? {
+    // A handle of its own: the loop writes through `store` while it reads.
+    let index = store.index().clone();
+    index.for_each_notice(|mut notice| -> Result<()> {
         let mut changed = false;
         for a in &mut notice.attachments {
             let Some(old) = &a.file else { continue };
@@ -51,7 +53,8 @@ pub fn reextract(
         if changed && store.accept(crate::store::Arrival::reextracted(notice))? != crate::store::Stored::Unchanged {
             done.notices_changed += 1;
         }
-    }
+        Ok(())
+    })?;
     store.commit("reextract")?;
     Ok(done)
 }

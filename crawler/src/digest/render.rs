@@ -50,27 +50,11 @@ fn agency_or_source(n: &Notice) -> String {
     n.agency.clone().filter(|a| !a.trim().is_empty()).unwrap_or_else(|| n.source.label())
 }
 
-/// Whether a notice belongs to the period: by publication date, else by
-/// when it was first seen; an undated digest item belongs to its digest.
-fn in_period(n: &Notice, since: NaiveDate, until: NaiveDate) -> bool {
-    if let Some(d) = n.published {
-        return since <= d && d <= until;
-    }
-    // An undated digest item belongs to the week its digest covers; an
-    // undated crawled notice to the day it was first seen.
-    match (&n.origin, n.first_seen) {
-        (Origin::Digest { period: Some([start, end]), .. }, _) => *start <= until && since <= *end,
-        (Origin::Digest { period: None, .. }, _) => true,
-        (Origin::Crawl, Some(seen)) => (since..=until).contains(&seen.date_naive()),
-        (Origin::Crawl, None) => false,
-    }
-}
-
 /// Groups the notices of the period by field and group, keeping the order
 /// in which groups and notices first appear (a parsed digest's own order).
 pub fn group(notices: &[Notice], since: NaiveDate, until: NaiveDate) -> Vec<Field<'_>> {
     let mut fields: Vec<Field<'_>> = Vec::new();
-    for n in notices.iter().filter(|n| in_period(n, since, until)) {
+    for n in notices.iter().filter(|n| n.in_period(since, until)) {
         let (field, group) = place(n);
         let f = match fields.iter().position(|f| f.name == field) {
             Some(i) => &mut fields[i],
@@ -334,6 +318,7 @@ fn html(fields: &[Field<'_>], open: &[&Notice], since: NaiveDate, until: NaiveDa
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Datelike;
 
     fn day(m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2020, m, d).unwrap_or_default()
@@ -466,6 +451,65 @@ mod tests {
         // Once every period has closed, the section is gone; an undated sample has none.
         assert!(!render(&notices, day(8, 10), day(8, 16), Format::Markdown).contains("Open comment periods"));
         assert!(!render(&sample(), day(5, 11), day(5, 15), Format::Markdown).contains("Open comment periods"));
+    }
+
+    /// The index finds what a digest needs without reading every notice:
+    /// the digest of its candidates is the digest of all notices, for
+    /// periods around every kind of date a notice can have.
+    #[test]
+    fn the_index_finds_every_notice_a_digest_shows() {
+        let mut notices = sample();
+        let at = |m: u32, d: u32| day(m, d).and_hms_opt(9, 0, 0).unwrap_or_default().and_utc();
+        let crawled = |k: usize, published: Option<NaiveDate>, seen: Option<NaiveDate>, close: Option<NaiveDate>| {
+            let url = format!("https://www.nmpa.gov.cn/n{k}.html");
+            let mut n = Notice::crawled(index::Source::Nmpa, &url, format!("公告{k}"), "正文");
+            n.published = published;
+            n.first_seen = seen.map(|d| at(d.month(), d.day()));
+            n.comment_close = close;
+            n
+        };
+        let mut withdrawn = crawled(11, None, None, Some(day(7, 1)));
+        withdrawn.withdrawn = true;
+        notices.extend([
+            crawled(1, Some(day(5, 10)), None, None),
+            crawled(2, Some(day(5, 15)), None, None),
+            crawled(3, Some(day(5, 9)), None, None),
+            crawled(4, Some(day(5, 16)), None, None),
+            crawled(5, None, Some(day(5, 12)), None),
+            crawled(6, None, Some(day(6, 1)), None),
+            crawled(7, None, None, None),
+            // Comment periods: open on the last day, closed, not yet
+            // published, withdrawn.
+            crawled(8, Some(day(3, 1)), None, Some(day(6, 30))),
+            crawled(9, Some(day(3, 1)), None, Some(day(5, 14))),
+            crawled(10, Some(day(5, 20)), None, Some(day(6, 30))),
+            withdrawn,
+            crawled(12, Some(day(4, 1)), None, Some(day(5, 15))),
+        ]);
+        let index = index::NoticeIndex::in_memory().unwrap();
+        let mut w = index.writer(1).unwrap();
+        for n in &notices {
+            w.upsert(n).unwrap();
+        }
+        w.commit("test").unwrap();
+        let all = index.all().unwrap();
+        assert_eq!(all.len(), notices.len());
+        for (since, until) in
+            [(day(5, 10), day(5, 15)), (day(5, 12), day(5, 12)), (day(5, 16), day(6, 30)), (day(1, 1), day(12, 31))]
+        {
+            let found = index.digest_notices(since, until).unwrap();
+            for format in [Format::Markdown, Format::Html] {
+                assert_eq!(
+                    render(&found, since, until, format),
+                    render(&all, since, until, format),
+                    "{since}..{until}"
+                );
+            }
+            if until < day(12, 31) {
+                assert!(found.len() < all.len(), "{since}..{until}: the index narrowed nothing");
+            }
+        }
+        assert!(index.digest_notices(day(5, 15), day(5, 10)).is_err(), "an empty period is refused");
     }
 
     #[test]
