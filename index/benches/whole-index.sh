@@ -8,12 +8,15 @@
 # D is a data directory holding an index (`notices --data-dir D gen-corpus
 # -n 100000 --realistic`). Each BIN runs, in turn:
 # - `digest` of one week (2020-05-10..15) and of one year (2019);
-# - `export` (to /dev/null);
+# - `export` (its output checksummed, not kept);
 # - `doctor` (which reads every notice back);
+# - `import` of the first binary's export into an empty data directory
+#   (IMPORT=0 leaves it out: it needs room for the export and an index);
 # - the migration of an index of an older schema: a copy of D's index
 #   with one field renamed in meta.json, opened by `stats` (MIGRATION=0
 #   leaves it out: it needs room for two more copies of the index).
-# Outputs of the two binaries are compared (`same` or `DIFFERENT`).
+# Outputs of the two binaries are compared by checksum (`same` or
+# `DIFFERENT`).
 # Needs GNU time (`apt-get install -y time`) and room for two copies of the
 # index under ${TMPDIR:-/tmp}.
 set -euo pipefail
@@ -23,10 +26,10 @@ shift
 work=$(mktemp -d "${TMPDIR:-/tmp}/whole-index.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-run() { # label bin out args...
+run() { # label bin out args...: out gets the checksum of the output
     local label=$1 bin=$2 out=$3
     shift 3
-    /usr/bin/time -f "$label: %e s, %M KB peak" -o "$work/time" "$bin" "$@" >"$out" 2>"$work/err" || {
+    /usr/bin/time -f "$label: %e s, %M KB peak" -o "$work/time" "$bin" "$@" 2>"$work/err" | sha256sum >"$out" || {
         cat "$work/err" >&2
         exit 3
     }
@@ -44,6 +47,15 @@ for cmd in "digest --since 2020-05-10 --until 2020-05-15" "digest --since 2019-0
         cmp -s "$work/out.1" "$work/out.2" && echo "  same output" || echo "  DIFFERENT output"
     fi
 done
+
+if [ "${IMPORT:-1}" != 0 ]; then
+    "$1" --data-dir "$D" export >"$work/export.jsonl"
+    for bin in "$@"; do
+        rm -rf "$work/imported"
+        run "$(basename "$bin") import" "$bin" /dev/null --data-dir "$work/imported" import "$work/export.jsonl"
+    done
+    rm -rf "$work/imported" "$work/export.jsonl"
+fi
 
 [ "${MIGRATION:-1}" = 0 ] && exit 0
 for bin in "$@"; do

@@ -1,8 +1,11 @@
 //! Reading notices back from the JSON lines `notices export` writes.
 //!
-//! The whole input is read and checked before anything is written, so a
-//! bad line anywhere leaves the index as it was (or, when bad lines are to
-//! be skipped, is counted and left out).
+//! `notices import` reads its input twice: once to check every line, then
+//! to write, so a bad line anywhere leaves the index as it was (or, when
+//! bad lines are to be skipped, is counted and left out). Each pass takes
+//! one notice at a time ([`read_each`]); only the ids are held, to find
+//! repeats: reading a whole export into memory first needed memory in
+//! proportion to the index (BENCHMARKS.md §14).
 
 use std::collections::HashMap;
 use std::io::BufRead;
@@ -21,13 +24,38 @@ pub struct Parsed {
     pub skipped: Vec<(usize, String)>,
 }
 
-/// Reads one notice per line from `input` (`name` is for I/O errors).
-/// Blank lines are ignored. A line that is not valid UTF-8, not a notice
-/// object, fails [`Notice::validate`] or repeats an id is an
-/// [`Error::BadLine`] naming its 1-based number, or, with `skip_bad`, is
-/// recorded in [`Parsed::skipped`].
-pub fn read(mut input: impl BufRead, name: &Path, skip_bad: bool) -> Result<Parsed> {
-    let mut parsed = Parsed::default();
+/// What [`read_each`] passed on and left out.
+#[derive(Debug, Default)]
+pub struct Checked {
+    /// Valid notices.
+    pub notices: u64,
+    /// Lines left out (only when skipping): `(line number, reason)`.
+    pub skipped: Vec<(usize, String)>,
+}
+
+/// Every valid notice of `input` in one vector (tests, small inputs); see
+/// [`read_each`].
+pub fn read(input: impl BufRead, name: &Path, skip_bad: bool) -> Result<Parsed> {
+    let mut notices = Vec::new();
+    let checked = read_each(input, name, skip_bad, |n| {
+        notices.push(n);
+        Ok::<(), Error>(())
+    })?;
+    Ok(Parsed { notices, skipped: checked.skipped })
+}
+
+/// Reads one notice per line from `input` (`name` is for I/O errors) and
+/// calls `f` with each, in input order. Blank lines are ignored. A line
+/// that is not valid UTF-8, not a notice object, fails [`Notice::validate`]
+/// or repeats an id is an [`Error::BadLine`] naming its 1-based number, or,
+/// with `skip_bad`, is recorded in [`Checked::skipped`].
+pub fn read_each<E: From<Error>>(
+    mut input: impl BufRead,
+    name: &Path,
+    skip_bad: bool,
+    mut f: impl FnMut(Notice) -> std::result::Result<(), E>,
+) -> std::result::Result<Checked, E> {
+    let mut checked = Checked::default();
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut buf = Vec::new();
     let mut line = 0;
@@ -43,22 +71,23 @@ pub fn read(mut input: impl BufRead, name: &Path, skip_bad: bool) -> Result<Pars
             Ok(Some(notice)) => match seen.get(&notice.id) {
                 Some(first) => {
                     let reason = format!("duplicate id {:?} (first on line {first})", notice.id);
-                    bad(&mut parsed, line, reason, skip_bad)?;
+                    bad(&mut checked.skipped, line, reason, skip_bad)?;
                 }
                 None => {
                     seen.insert(notice.id.clone(), line);
-                    parsed.notices.push(notice);
+                    checked.notices += 1;
+                    f(notice)?;
                 }
             },
-            Err(reason) => bad(&mut parsed, line, reason, skip_bad)?,
+            Err(reason) => bad(&mut checked.skipped, line, reason, skip_bad)?,
         }
     }
-    Ok(parsed)
+    Ok(checked)
 }
 
-fn bad(parsed: &mut Parsed, line: usize, reason: String, skip_bad: bool) -> Result<()> {
+fn bad(skipped: &mut Vec<(usize, String)>, line: usize, reason: String, skip_bad: bool) -> Result<()> {
     if skip_bad {
-        parsed.skipped.push((line, reason));
+        skipped.push((line, reason));
         Ok(())
     } else {
         Err(Error::BadLine { line, reason })
