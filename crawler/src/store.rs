@@ -153,6 +153,10 @@ pub struct NoticeStore {
     /// Notices accepted since the last commit, as accepted: reads through
     /// the store see them before the commit makes them visible to searches
     /// (an attachment read minutes after its notice's page, in one batch).
+    /// Imported and re-extracted notices are not kept here: their callers
+    /// give each id once per commit (an import refuses repeated ids,
+    /// `reextract` visits each stored notice once), and keeping them held a
+    /// whole import in memory until its one commit (BENCHMARKS.md §14).
     pending: HashMap<String, Notice>,
     // Last, so that it is released after everything else is closed.
     _lock: CrawlLock,
@@ -223,7 +227,8 @@ impl NoticeStore {
         &self.history
     }
 
-    /// The stored notice with this id: as accepted, even when not committed yet.
+    /// The stored notice with this id: as accepted, even when not committed
+    /// yet (but for imported and re-extracted notices: see `pending`).
     pub fn get(&self, id: &str) -> Result<Option<Notice>> {
         match self.pending.get(id) {
             Some(n) => Ok(Some(n.clone())),
@@ -263,7 +268,9 @@ impl NoticeStore {
             self.versioned.insert(notice.id.clone());
         }
         self.writer.upsert(&notice)?;
-        self.pending.insert(notice.id.clone(), notice);
+        if !matches!(via, Via::Imported | Via::Reextracted) {
+            self.pending.insert(notice.id.clone(), notice);
+        }
         Ok(if stored.is_some() { Stored::Changed } else { Stored::New })
     }
 
