@@ -15,6 +15,8 @@
 # - the migration of an index of an older schema: a copy of D's index
 #   with one field renamed in meta.json, opened by `stats` (MIGRATION=0
 #   leaves it out: it needs room for two more copies of the index).
+# ANON=1 also samples each command's anonymous memory (the heap) apart
+# from the index files it maps.
 # Outputs of the two binaries are compared by checksum (`same` or
 # `DIFFERENT`).
 # Needs GNU time (`apt-get install -y time`) and room for two copies of the
@@ -29,11 +31,35 @@ trap 'rm -rf "$work"' EXIT
 run() { # label bin out args...: out gets the checksum of the output
     local label=$1 bin=$2 out=$3
     shift 3
-    /usr/bin/time -f "$label: %e s, %M KB peak" -o "$work/time" "$bin" "$@" 2>"$work/err" | sha256sum >"$out" || {
+    /usr/bin/time -f "$label: %e s, %M KB peak" -o "$work/time" "$bin" "$@" 2>"$work/err" | sha256sum >"$out" &
+    local anon=0 file=0 pid="" a f k
+    if [ "${ANON:-0}" = 1 ]; then
+        # Peak RSS counts the index files the process maps, which grow
+        # with the index whatever the code does; anonymous memory (the
+        # heap) is what holding notices costs. Sampled every 50 ms.
+        for k in $(seq 100); do
+            pid=$(pgrep -n -f -x -- "$bin $*" || true)
+            [ -n "$pid" ] && break
+            sleep 0.01
+        done
+        while [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; do
+            a=$(awk '/RssAnon/{print $2}' "/proc/$pid/status" 2>/dev/null || true)
+            f=$(awk '/RssFile/{print $2}' "/proc/$pid/status" 2>/dev/null || true)
+            [ -n "$a" ] && [ "$a" -gt "$anon" ] && anon=$a
+            [ -n "$f" ] && [ "$f" -gt "$file" ] && file=$f
+            sleep 0.05
+        done
+    fi
+    wait
+    if grep -q "exited with non-zero status" "$work/time"; then
         cat "$work/err" >&2
         exit 3
-    }
-    cat "$work/time"
+    fi
+    if [ "${ANON:-0}" = 1 ]; then
+        echo "$(tail -1 "$work/time"), peak anonymous $anon KB, mapped files $file KB"
+    else
+        tail -1 "$work/time"
+    fi
 }
 
 for cmd in "digest --since 2020-05-10 --until 2020-05-15" "digest --since 2019-01-01 --until 2019-12-31" "export" "doctor"; do
