@@ -13,6 +13,9 @@
 //! p50/p99 over all of them as well. With `MIXED=1` each line is timed as
 //! the server runs it, filters, sort and page included, and each line's
 //! share of the summed medians is printed (where a load's time goes).
+//! `MIXED=interleaved` runs the lines round-robin instead, as a server
+//! meets them, and prints the mean time a search against the same lines
+//! each repeated in a row, and what turning the results into JSON adds.
 
 use std::time::Instant;
 
@@ -31,9 +34,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let handles: Vec<(&str, NoticeIndex)> = vec![("", index.clone())];
     let mut queries: Vec<String> = std::env::args().skip(1).collect();
-    if std::env::var("MIXED").is_ok_and(|m| m == "1") {
-        let file = std::env::var_os("QUERIES").ok_or("MIXED=1 needs QUERIES=file")?;
-        return mixed(&index, &std::fs::read_to_string(file)?, rounds);
+    if let Ok(how @ ("1" | "interleaved")) = std::env::var("MIXED").as_deref() {
+        let file = std::env::var_os("QUERIES").ok_or("MIXED needs QUERIES=file")?;
+        let text = std::fs::read_to_string(file)?;
+        return if how == "1" { mixed(&index, &text, rounds) } else { interleaved(&index, &text, rounds) };
     }
     if let Some(file) = std::env::var_os("QUERIES") {
         let text = std::fs::read_to_string(file)?;
@@ -109,6 +113,49 @@ fn request(line: &str) -> Result<SearchRequest, Box<dyn std::error::Error>> {
         }
     }
     Ok(req)
+}
+
+/// Mean time of a search over the lines each repeated ten times in a row,
+/// then over the lines round-robin (caches hold one search's data less
+/// long), and of serialising the results as the server does; medians of
+/// `rounds` passes.
+fn interleaved(index: &NoticeIndex, text: &str, rounds: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let reqs: Vec<SearchRequest> =
+        text.lines().filter(|l| !l.is_empty() && !l.starts_with('#')).map(request).collect::<Result<_, _>>()?;
+    let per_search = |t: f64| t * 1e6 / (reqs.len() * 10) as f64;
+    let (mut repeated, mut round_robin, mut json) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds.max(1) {
+        let t = Instant::now();
+        for req in &reqs {
+            for _ in 0..10 {
+                index.search(req)?;
+            }
+        }
+        repeated.push(per_search(t.elapsed().as_secs_f64()));
+        let (t, mut serialising) = (Instant::now(), 0.0);
+        for _ in 0..10 {
+            for req in &reqs {
+                let results = index.search(req)?;
+                let s = Instant::now();
+                std::hint::black_box(serde_json::to_vec(&results)?);
+                serialising += s.elapsed().as_secs_f64();
+            }
+        }
+        round_robin.push(per_search(t.elapsed().as_secs_f64() - serialising));
+        json.push(per_search(serialising));
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!(
+        "{} lines: {:.0} µs a search repeated in a row, {:.0} µs round-robin, JSON {:.0} µs",
+        reqs.len(),
+        median(&mut repeated),
+        median(&mut round_robin),
+        median(&mut json)
+    );
+    Ok(())
 }
 
 /// Times every line of the mixed load and prints its share of the total.

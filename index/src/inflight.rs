@@ -7,7 +7,10 @@
 //! to the pool's threads costs a wake-up and a context switch per segment:
 //! 6 % of the server's CPU under the mixed load, 15 % of a selective
 //! query's (BENCHMARKS.md §11). So a search
-//! uses the pool only when no other search of this index is in flight.
+//! uses the pool only when no other search of this index is in flight, and
+//! the index has more than one segment: with one there is nothing to split,
+//! and the hand-over alone made a search of the 11-notice sample index
+//! take 137 µs instead of 56 (BENCHMARKS.md §14).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -34,11 +37,11 @@ impl InFlight {
 }
 
 impl Ticket<'_> {
-    /// The executor for this search: `parallel` when alone, else the
-    /// calling thread.
-    pub(crate) fn executor<'e>(&self, parallel: &'e Executor) -> &'e Executor {
+    /// The executor for a search of `segments` segments: `parallel` when
+    /// alone and there are several, else the calling thread.
+    pub(crate) fn executor<'e>(&self, parallel: &'e Executor, segments: usize) -> &'e Executor {
         static SINGLE: Executor = Executor::SingleThread;
-        if self.busy { &SINGLE } else { parallel }
+        if self.busy || segments < 2 { &SINGLE } else { parallel }
     }
 }
 
@@ -57,12 +60,20 @@ mod tests {
         let pool = Executor::multi_thread(2, "test-").expect("a pool");
         let flights = InFlight::default();
         let first = flights.enter();
-        assert!(matches!(first.executor(&pool), Executor::ThreadPool(_)));
+        assert!(matches!(first.executor(&pool, 3), Executor::ThreadPool(_)));
         {
             let second = flights.enter();
-            assert!(matches!(second.executor(&pool), Executor::SingleThread));
+            assert!(matches!(second.executor(&pool, 3), Executor::SingleThread));
         }
         drop(first);
-        assert!(matches!(flights.enter().executor(&pool), Executor::ThreadPool(_)));
+        assert!(matches!(flights.enter().executor(&pool, 3), Executor::ThreadPool(_)));
+    }
+
+    #[test]
+    fn a_single_segment_is_searched_on_the_calling_thread() {
+        let pool = Executor::multi_thread(2, "test-").expect("a pool");
+        let flights = InFlight::default();
+        assert!(matches!(flights.enter().executor(&pool, 1), Executor::SingleThread));
+        assert!(matches!(flights.enter().executor(&pool, 0), Executor::SingleThread));
     }
 }

@@ -673,7 +673,7 @@ impl NoticeIndex {
 
         let searcher = self.reader.searcher();
         let ticket = self.in_flight.enter();
-        let executor = ticket.executor(self.index.search_executor());
+        let executor = ticket.executor(self.index.search_executor(), searcher.segment_readers().len());
         let top = TopDocs::with_limit(req.limit).and_offset(req.offset);
         let (page, counts) = match req.sort {
             Sort::Relevance => {
