@@ -673,20 +673,20 @@ impl NoticeIndex {
 
         let searcher = self.reader.searcher();
         let ticket = self.in_flight.enter();
-        let executor = ticket.executor(self.index.search_executor(), searcher.segment_readers().len());
+        let pool = self.index.search_executor();
         let top = TopDocs::with_limit(req.limit).and_offset(req.offset);
         let (page, counts) = match req.sort {
             Sort::Relevance => {
                 let collector = (top.order_by_score(), self.facet_tables.counter(&searcher)?);
                 let scoring = EnableScoring::enabled_from_searcher(&searcher);
-                searcher.search_with_executor(&query, &collector, executor, scoring)?
+                ticket.search(pool, &searcher, &query, collector, scoring)?
             }
             Sort::Newest | Sort::Discovered => {
                 let field = if req.sort == Sort::Newest { schema::PUBLISHED } else { schema::FIRST_SEEN };
                 let by_date = top.order_by_fast_field::<tantivy::DateTime>(field, Order::Desc);
                 let collector = (by_date, self.facet_tables.counter(&searcher)?);
                 let scoring = EnableScoring::disabled_from_searcher(&searcher);
-                let (page, counts) = searcher.search_with_executor(&query, &collector, executor, scoring)?;
+                let (page, counts) = ticket.search(pool, &searcher, &query, collector, scoring)?;
                 (page.into_iter().map(|(_, addr)| (0.0, addr)).collect(), counts)
             }
         };
