@@ -10,30 +10,14 @@
 //! IX=…/index cargo run --release -p notices-index --example count_floor -- 药品 注册
 //! ```
 
-use std::time::Instant;
+mod common;
 
+use common::median;
 use index::schema;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{Index, Term};
-
-/// Median of 51 timings after 10 warm-up runs, and the last result.
-fn median(mut f: impl FnMut() -> usize) -> (f64, usize) {
-    let mut n = 0;
-    for _ in 0..10 {
-        n = f();
-    }
-    let mut times: Vec<f64> = (0..51)
-        .map(|_| {
-            let t = Instant::now();
-            n = f();
-            t.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    (times[25], n)
-}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::var("IX").map_err(|_| "set IX to an index directory")?;

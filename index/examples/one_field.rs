@@ -14,31 +14,17 @@
 //! segment); later runs reuse it. Compare with an index of one segment
 //! too (`merge_segments`), as segment count changes the times.
 
+mod common;
+
 use std::path::Path;
 use std::time::Instant;
 
+use common::median;
 use index::{NoticeIndex, schema};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions};
 use tantivy::{Executor, Index, IndexWriter, Searcher, TantivyDocument, Term};
-
-/// Median of 51 timings after 10 warm-up runs, and the last result.
-fn median(mut f: impl FnMut() -> usize) -> (f64, usize) {
-    let mut n = 0;
-    for _ in 0..10 {
-        n = f();
-    }
-    let mut times: Vec<f64> = (0..51)
-        .map(|_| {
-            let t = Instant::now();
-            n = f();
-            t.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    (times[25], n)
-}
 
 /// Builds the one-field copy of the notices in `src` at `dst`.
 fn build(src: &Path, dst: &Path) -> Result<(), Box<dyn std::error::Error>> {

@@ -329,45 +329,49 @@ mod tests {
         assert_eq!(count, Ok(300 * (1 + 2 + 3)), "the search waited for the pool");
     }
 
+    /// Counts matches, calling a hook with each segment's ordinal as the
+    /// segment is taken; the hook's error is the segment's.
+    struct Hooked<F>(F);
+
+    impl<F: Fn(u32) -> tantivy::Result<()> + Send + Sync + 'static> Collector for Hooked<F> {
+        type Fruit = usize;
+        type Child = <Count as Collector>::Child;
+        fn for_segment(
+            &self,
+            ord: tantivy::SegmentOrdinal,
+            reader: &tantivy::SegmentReader,
+        ) -> tantivy::Result<Self::Child> {
+            (self.0)(ord)?;
+            Count.for_segment(ord, reader)
+        }
+        fn requires_scoring(&self) -> bool {
+            false
+        }
+        fn merge_fruits(&self, fruits: Vec<usize>) -> tantivy::Result<usize> {
+            Ok(fruits.into_iter().sum())
+        }
+    }
+
     #[test]
     fn the_caller_takes_the_largest_segment_and_a_helper_another() {
-        /// Counts, recording which thread took which segment; the largest
-        /// segment is held until another thread has taken one.
-        type Taken = Arc<(Mutex<Vec<(u32, std::thread::ThreadId)>>, Condvar)>;
-        struct Rendezvous {
-            largest: u32,
-            taken: Taken,
-        }
-        impl Collector for Rendezvous {
-            type Fruit = usize;
-            type Child = <Count as Collector>::Child;
-            fn for_segment(
-                &self,
-                ord: tantivy::SegmentOrdinal,
-                reader: &tantivy::SegmentReader,
-            ) -> tantivy::Result<Self::Child> {
-                let (list, other) = &*self.taken;
-                let mut taken = list.lock().expect("not poisoned");
-                taken.push((ord, std::thread::current().id()));
-                other.notify_all();
-                if ord == self.largest {
-                    let wait = std::time::Duration::from_secs(30);
-                    drop(other.wait_timeout_while(taken, wait, |t| t.len() < 2).expect("not poisoned"));
-                }
-                Count.for_segment(ord, reader)
-            }
-            fn requires_scoring(&self) -> bool {
-                false
-            }
-            fn merge_fruits(&self, fruits: Vec<usize>) -> tantivy::Result<usize> {
-                Ok(fruits.into_iter().sum())
-            }
-        }
         let (index, searcher) = index(3, 40);
         let largest = (0..3u32).max_by_key(|&ord| searcher.segment_reader(ord).max_doc()).expect("segments");
         let pool = Executor::multi_thread(2, "test-").expect("a pool");
+        // Which thread took which segment; the largest is held until
+        // another thread has taken one.
         let taken = Arc::new((Mutex::new(Vec::new()), Condvar::new()));
-        let collector = Rendezvous { largest, taken: Arc::clone(&taken) };
+        let shared = Arc::clone(&taken);
+        let collector = Hooked(move |ord| {
+            let (list, other) = &*shared;
+            let mut taken = list.lock().expect("not poisoned");
+            taken.push((ord, std::thread::current().id()));
+            other.notify_all();
+            if ord == largest {
+                let wait = std::time::Duration::from_secs(30);
+                drop(other.wait_timeout_while(taken, wait, |t| t.len() < 2).expect("not poisoned"));
+            }
+            Ok(())
+        });
         let flights = InFlight::default();
         let scoring = EnableScoring::disabled_from_searcher(&searcher);
         let count =
@@ -381,40 +385,16 @@ mod tests {
 
     #[test]
     fn an_error_in_a_segment_is_the_search_error() {
-        /// A collector whose second segment fails.
-        struct FailsOnSecond;
-        impl Collector for FailsOnSecond {
-            type Fruit = usize;
-            type Child = <Count as Collector>::Child;
-            fn for_segment(
-                &self,
-                ord: tantivy::SegmentOrdinal,
-                reader: &tantivy::SegmentReader,
-            ) -> tantivy::Result<Self::Child> {
-                if ord == 1 {
-                    return Err(TantivyError::InvalidArgument("segment 1".into()));
-                }
-                Count.for_segment(ord, reader)
-            }
-            fn requires_scoring(&self) -> bool {
-                false
-            }
-            fn merge_fruits(&self, fruits: Vec<usize>) -> tantivy::Result<usize> {
-                Ok(fruits.into_iter().sum())
-            }
-        }
         let (index, searcher) = index(3, 50);
         let pool = Executor::multi_thread(2, "test-").expect("a pool");
-        let flights = InFlight::default();
-        let err = flights
+        let fails_on_second = Hooked(|ord| match ord {
+            1 => Err(TantivyError::InvalidArgument("segment 1".into())),
+            _ => Ok(()),
+        });
+        let scoring = EnableScoring::disabled_from_searcher(&searcher);
+        let err = InFlight::default()
             .enter()
-            .search(
-                &pool,
-                &searcher,
-                &query(&index, "a"),
-                FailsOnSecond,
-                EnableScoring::disabled_from_searcher(&searcher),
-            )
+            .search(&pool, &searcher, &query(&index, "a"), fails_on_second, scoring)
             .expect_err("segment 1 fails");
         assert!(err.to_string().contains("segment 1"), "{err}");
     }
