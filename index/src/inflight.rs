@@ -91,13 +91,9 @@ impl Ticket<'_> {
         scoring: EnableScoring,
     ) -> tantivy::Result<C::Fruit> {
         let segments = searcher.segment_readers().len();
-        let helpers = self.helpers(pool, segments);
-        let Executor::ThreadPool(threads) = pool else {
+        let (Executor::ThreadPool(threads), helpers @ 1..) = (pool, self.helpers(pool, segments)) else {
             return searcher.search_with_executor(query, &collector, &Executor::SingleThread, scoring);
         };
-        if helpers == 0 {
-            return searcher.search_with_executor(query, &collector, &Executor::SingleThread, scoring);
-        }
         collector.check_schema(searcher.schema())?;
         let weight = query.weight(scoring)?;
         let mut order: Vec<u32> = (0..segments as u32).collect();
@@ -110,7 +106,7 @@ impl Ticket<'_> {
             collector,
             order,
             next: AtomicUsize::new(0),
-            state: Mutex::new(State { fruits: (0..segments).map(|_| None).collect(), done: 0 }),
+            fruits: Mutex::new((0..segments).map(|_| None).collect()),
             finished: Condvar::new(),
             done: AtomicUsize::new(0),
         });
@@ -146,26 +142,22 @@ struct Shared<C: Collector> {
     order: Vec<u32>,
     /// Index into `order` of the next segment to take.
     next: AtomicUsize,
-    state: Mutex<State<SegmentFruit<C>>>,
+    /// Each segment's result, by ordinal (merged in that order, so the
+    /// result does not depend on which thread took which segment).
+    fruits: Mutex<Vec<Option<tantivy::Result<SegmentFruit<C>>>>>,
     /// Signalled when the last segment is done.
     finished: Condvar,
-    /// `state.done`, read without the lock while spinning.
+    /// How many segments are done: raised with `fruits` locked, so a
+    /// waiter that checks it under the lock never misses the signal, and
+    /// read without the lock while spinning.
     done: AtomicUsize,
 }
 
-struct State<F> {
-    /// Each segment's result, by ordinal (merged in that order, so the
-    /// result does not depend on which thread took which segment).
-    fruits: Vec<Option<tantivy::Result<F>>>,
-    /// How many segments are done.
-    done: usize,
-}
-
 impl<C: Collector> Shared<C> {
-    fn lock(&self) -> MutexGuard<'_, State<SegmentFruit<C>>> {
+    fn lock(&self) -> MutexGuard<'_, Vec<Option<tantivy::Result<SegmentFruit<C>>>>> {
         // A panic is caught before the lock is taken, so poisoning only
         // means some other thread died: the fruits are still whole.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.fruits.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Takes segments until none is left.
@@ -177,11 +169,9 @@ impl<C: Collector> Shared<C> {
             let fruit =
                 catch_unwind(AssertUnwindSafe(|| self.collector.collect_segment(self.weight.as_ref(), ord, reader)))
                     .unwrap_or_else(|_| Err(TantivyError::InternalError(format!("searching segment {ord} panicked"))));
-            let mut state = self.lock();
-            state.fruits[ord as usize] = Some(fruit);
-            state.done += 1;
-            self.done.store(state.done, Ordering::Release);
-            if state.done == self.order.len() {
+            let mut fruits = self.lock();
+            fruits[ord as usize] = Some(fruit);
+            if self.done.fetch_add(1, Ordering::AcqRel) + 1 == self.order.len() {
                 self.finished.notify_all();
             }
         }
@@ -194,11 +184,11 @@ impl<C: Collector> Shared<C> {
         while self.done.load(Ordering::Acquire) < self.order.len() && spinning.elapsed() < SPIN {
             std::hint::spin_loop();
         }
-        let mut state = self.lock();
-        while state.done < self.order.len() {
-            state = self.finished.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut fruits = self.lock();
+        while self.done.load(Ordering::Acquire) < self.order.len() {
+            fruits = self.finished.wait(fruits).unwrap_or_else(|poisoned| poisoned.into_inner());
         }
-        std::mem::take(&mut state.fruits)
+        std::mem::take(&mut *fruits)
             .into_iter()
             .map(|fruit| fruit.unwrap_or_else(|| Err(TantivyError::InternalError("a segment was not searched".into()))))
             .collect()
