@@ -64,17 +64,18 @@ pub(crate) fn warm_up() {
 }
 
 /// Adds the phrase tokens of `tokens[..*used]` (index mode, sorted by
-/// position), keeping them sorted by position.
-pub(crate) fn add_tokens(tokens: &mut Vec<Token>, used: &mut usize) {
+/// position), keeping them sorted by position. `starts` are the indices of
+/// the tokens a phrase can start at (stemmed Latin words, in order): the
+/// analyzer records them as it emits, so Han tokens are never looked at.
+pub(crate) fn add_tokens(tokens: &mut Vec<Token>, used: &mut usize, starts: &[usize]) {
+    if starts.is_empty() {
+        return;
+    }
     let phrases = &*PHRASES;
     let n = *used;
     let mut found: Vec<Token> = Vec::new();
-    for i in 0..n {
+    for &i in starts {
         let first = &tokens[i];
-        // Most tokens are Han: skip them without hashing.
-        if !first.text.as_bytes().first().is_some_and(u8::is_ascii_lowercase) {
-            continue;
-        }
         let Some(candidates) = phrases.by_first.get(first.text.as_str()) else { continue };
         'candidate: for (rest, joined) in candidates {
             let mut end = first.offset_to;
@@ -147,5 +148,41 @@ mod tests {
         assert_eq!(term_of(&["product", "drug"]), None);
         // Query mode leaves words alone.
         assert!(!analyze("drug product", Mode::Query).iter().any(|t| t.text.contains(' ')));
+    }
+
+    /// Only Latin words can start a phrase, so the analyzer hands over
+    /// where they are; amid Han tokens and codes the phrases must be the
+    /// same as found by looking at every token.
+    #[test]
+    fn phrases_are_found_among_han_tokens_and_codes() {
+        use tantivy::tokenizer::{TokenStream, Tokenizer};
+        let text = "药品drug product注册 COVID-19 drug substance，pre-IND drug 一致性评价 product";
+        let phrases = |text: &str, tokenizer: &mut crate::analyzer::BilingualTokenizer| {
+            let mut stream = tokenizer.token_stream(text);
+            let mut out = Vec::new();
+            while stream.advance() {
+                let t = stream.token();
+                if t.text.contains(' ') {
+                    out.push((t.text.clone(), t.position, t.offset_from, t.offset_to));
+                }
+            }
+            out
+        };
+        let mut tokenizer = crate::analyzer::BilingualTokenizer::new(Mode::Index);
+        let found = phrases(text, &mut tokenizer);
+        let drug = text.find("drug").unwrap();
+        let substance = text.find("drug substance").unwrap();
+        assert_eq!(
+            found,
+            [
+                ("drug product".to_string(), 2, drug, drug + "drug product".len()),
+                ("drug substanc".to_string(), 7, substance, substance + "drug substance".len()),
+            ]
+        );
+        // The same tokenizer on a text without Latin words adds none.
+        assert_eq!(phrases("药品注册管理办法", &mut tokenizer), []);
+        assert_eq!(phrases(text, &mut tokenizer), found);
+        let toks = analyze(text, Mode::Index);
+        assert!(toks.windows(2).all(|w| w[0].position <= w[1].position));
     }
 }
