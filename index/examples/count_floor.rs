@@ -2,9 +2,10 @@
 //! next to counting and scoring the top 10 (no facets, no page): the floor
 //! under a search's time on a large index (BENCHMARKS.md §14).
 //!
-//! Each word is looked up in the four text fields a search uses (the
-//! glossary's translations left out, so the real search does more), the
-//! words ANDed, withdrawn notices excluded, as `search.rs` builds it.
+//! Each word is cut by the query analyzer and looked up in the four text
+//! fields a search uses (the glossary's translations left out, so the real
+//! search does more), the words ANDed, withdrawn notices excluded, as
+//! `search.rs` builds it.
 //!
 //! ```sh
 //! IX=…/index cargo run --release -p notices-index --example count_floor -- 药品 注册
@@ -13,9 +14,9 @@
 //! With `QUERIES=index/benches/mixed-queries.txt` instead of words, every
 //! line's `q` is counted the same way (a quoted or multi-token word as a
 //! phrase, `a OR b` as either, `-w` excluded; filters, sort and page left
-//! out), on one thread: the mean is the least a search of the server's
-//! mixed load can cost on this index, before any score, facet, snippet or
-//! byte of HTTP (BENCHMARKS.md §16).
+//! out), then ranked, on one thread: the means are the least a search of
+//! the server's mixed load can cost on this index, before any translation,
+//! facet, snippet or byte of HTTP (BENCHMARKS.md §16).
 
 mod common;
 
@@ -35,19 +36,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Ok(path) = std::env::var("QUERIES") {
         return load_floor(&searcher, &std::fs::read_to_string(path)?);
     }
-    let s = index.schema();
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    for word in &words {
-        let mut per_field: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for name in [schema::TITLE, schema::BODY, schema::ATTACHMENT_TEXT, schema::AGENCY] {
-            let term = Term::from_field_text(s.get_field(name)?, word);
-            per_field.push((Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::WithFreqsAndPositions))));
-        }
-        clauses.push((Occur::Must, Box::new(BooleanQuery::new(per_field))));
-    }
-    let withdrawn = Term::from_field_u64(s.get_field(schema::WITHDRAWN)?, 1);
-    clauses.push((Occur::MustNot, Box::new(TermQuery::new(withdrawn, IndexRecordOption::Basic))));
-    let query = BooleanQuery::new(clauses);
+    // The words ANDed, each cut by the query analyzer as a search cuts it.
+    let query = line_query(&index.schema(), &words.join(" ")).ok_or("give words to search for")?;
     let executor = searcher.index().search_executor();
     let unscored = EnableScoring::disabled_from_searcher(&searcher);
     let scored = EnableScoring::enabled_from_searcher(&searcher);
