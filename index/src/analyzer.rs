@@ -303,7 +303,8 @@ impl Emitter<'_, '_> {
         } else {
             lower.chars().all(char::is_alphabetic)
         };
-        if stem && alphabetic {
+        let stemmable = stem && alphabetic;
+        if stemmable {
             // Stems come from the cache (copied into `lower`, no allocation);
             // a miss stems and remembers the word.
             match self.stems.get(lower.as_str()) {
@@ -321,12 +322,14 @@ impl Emitter<'_, '_> {
                     lower.push_str(&stemmed);
                 }
             }
-            if lower.as_bytes().first().is_some_and(u8::is_ascii_lowercase) && self.push(lower, from, to, position) {
-                self.latin.push(self.used - 1);
-            }
-            return;
         }
-        self.push(lower, from, to, position);
+        // Only a plain stemmed word can start a glossary phrase.
+        if self.push(lower, from, to, position)
+            && stemmable
+            && lower.as_bytes().first().is_some_and(u8::is_ascii_lowercase)
+        {
+            self.latin.push(self.used - 1);
+        }
     }
 }
 
